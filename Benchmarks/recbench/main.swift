@@ -1,0 +1,33 @@
+import RecCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// recbench: benchmarks and data tools for recd. One subcommand per file.
+
+let usage = """
+usage: recbench <command> [options]
+
+  build   --snapshot DIR [--queries N] [--similarity S] [--shards N]
+          index build time per phase, peak RSS, bytes per item, and
+          in-process latency of SIM, REC, SESSION and POPULAR
+  retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+          converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
+"""
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    print(usage)
+    exit(2)
+}
+arguments.removeFirst()
+let options = Options(arguments)
+
+switch command {
+case "build": BuildBench.run(options)
+case "retail": RetailConverter.run(options)
+case "-h", "--help", "help": print(usage)
+default:
+    printError("recbench: unknown command '\(command)'\n\(usage)")
+    exit(2)
+}

@@ -1,0 +1,24 @@
+/// How a build went: sizes and the time each phase took, for `INFO`,
+/// logs and `recbench build`.
+public struct BuildStats: Sendable {
+    public var events = 0
+    public var users = 0
+    public var items = 0
+    public var historyEntries = 0
+    public var neighborEntries = 0
+    public var shards = 0
+    /// Seconds per phase, in the order they ran.
+    public var phases: [(name: String, seconds: Double)] = []
+
+    public var totalSeconds: Double { phases.reduce(0) { $0 + $1.seconds } }
+
+    public init() {}
+
+    mutating func time<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+        let start = ContinuousClock.now
+        let result = try body()
+        let d = ContinuousClock.now - start
+        phases.append((name, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18))
+        return result
+    }
+}

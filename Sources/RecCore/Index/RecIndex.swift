@@ -1,0 +1,40 @@
+/// One immutable generation of everything queries read: ids, catalog,
+/// histories, neighbours and popularity. A reload builds a new one and swaps
+/// the reference; readers holding the old one finish undisturbed.
+public final class RecIndex: Sendable {
+    public let config: BuildConfig
+    public let users: ByteInterner
+    public let items: ByteInterner
+    public let catalog: Catalog
+    public let histories: UserHistories
+    public let neighbors: NeighborIndex
+    public let popularity: Popularity
+    /// Latest event time in the snapshot; decay is measured back from it.
+    public let referenceTime: Int64
+    public let stats: BuildStats
+    public let report: LoadReport
+
+    init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
+         histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
+         referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+        self.config = config
+        self.users = users
+        self.items = items
+        self.catalog = catalog
+        self.histories = histories
+        self.neighbors = neighbors
+        self.popularity = popularity
+        self.referenceTime = referenceTime
+        self.stats = stats
+        self.report = report
+    }
+
+    public var itemCount: Int { items.count }
+    public var userCount: Int { users.count }
+
+    /// Bytes held by the index's arrays (not counting allocator overhead).
+    public var memoryBytes: Int {
+        users.memoryBytes + items.memoryBytes + catalog.memoryBytes + histories.memoryBytes
+            + neighbors.memoryBytes + popularity.memoryBytes
+    }
+}

@@ -1,0 +1,39 @@
+/// Every interaction of a snapshot, column by column, with users and items
+/// interned to dense ids. This is the builder's input, not the served index.
+public struct EventTable: Sendable {
+    public var users = ByteInterner()
+    public var items = ByteInterner()
+    public private(set) var user: [UInt32] = []
+    public private(set) var item: [UInt32] = []
+    public private(set) var type: [EventType] = []
+    /// Unix seconds.
+    public private(set) var time: [Int64] = []
+    public private(set) var quantity: [Float] = []
+
+    public init() {}
+
+    public var count: Int { user.count }
+
+    public mutating func reserve(_ n: Int) {
+        user.reserveCapacity(n)
+        item.reserveCapacity(n)
+        type.reserveCapacity(n)
+        time.reserveCapacity(n)
+        quantity.reserveCapacity(n)
+    }
+
+    public mutating func append(user u: UInt32, item i: UInt32, type t: EventType, time ts: Int64, quantity q: Float = 1) {
+        user.append(u)
+        item.append(i)
+        type.append(t)
+        time.append(ts)
+        quantity.append(q)
+    }
+
+    /// Convenience for tests and tools: interns the names, then appends.
+    public mutating func append(user u: String, item i: String, type t: EventType, time ts: Int64, quantity q: Float = 1) {
+        let uid = users.intern(u)
+        let iid = items.intern(i)
+        append(user: uid, item: iid, type: t, time: ts, quantity: q)
+    }
+}

@@ -1,0 +1,54 @@
+/// Filters and limits common to every recommendation command.
+public struct QueryOptions: Sendable, Equatable {
+    public enum CategoryFilter: Sendable, Equatable {
+        case any
+        case only(UInt32)
+        /// A category name the catalog does not know: nothing matches.
+        case unknown
+    }
+
+    public enum Seen: Sendable, Equatable {
+        case exclude
+        case include
+    }
+
+    public var k: Int = 10
+    public var category: CategoryFilter = .any
+    public var inStockOnly = false
+    public var seen: Seen = .exclude
+    /// Top up short answers from popularity.
+    public var fallback = true
+
+    public init(k: Int = 10) { self.k = k }
+}
+
+/// The answer to one query: items best first, the last `fallbackCount` of
+/// them from popularity rather than from the user's or item's own signal.
+/// Storage is reused query after query.
+public struct ResultList {
+    public private(set) var ids: [UInt32] = []
+    public private(set) var scores: [Float] = []
+    public internal(set) var fallbackCount = 0
+    /// True when the user or item asked about is not in the index.
+    public internal(set) var unknownSubject = false
+
+    public init() {
+        ids.reserveCapacity(64)
+        scores.reserveCapacity(64)
+    }
+
+    public var count: Int { ids.count }
+
+    mutating func clear() {
+        ids.removeAll(keepingCapacity: true)
+        scores.removeAll(keepingCapacity: true)
+        fallbackCount = 0
+        unknownSubject = false
+    }
+
+    @inline(__always)
+    mutating func append(_ id: UInt32, _ score: Float) {
+        ids.append(id)
+        scores.append(score)
+    }
+}

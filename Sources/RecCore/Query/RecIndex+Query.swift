@@ -1,0 +1,125 @@
+/// The four read queries. Each writes its answer into `scratch.result`.
+/// Thread contract: any number of threads may query one index at once, each
+/// with its own scratch.
+extension RecIndex {
+    /// Whether item j passes the category and stock filters.
+    @inline(__always)
+    func passes(_ j: UInt32, _ options: QueryOptions) -> Bool {
+        if options.inStockOnly && !catalog.inStock[Int(j)] { return false }
+        switch options.category {
+        case .any: return true
+        case .only(let c): return catalog.category[Int(j)] == c
+        case .unknown: return false
+        }
+    }
+
+    func blockExcluded(_ scratch: QueryScratch) {
+        for item in scratch.excludeItems where Int(item) < itemCount { scratch.block(item) }
+    }
+
+    /// `SIM item`: the item's stored neighbours, filtered.
+    /// - Complexity: O(K) for K stored neighbours, plus the popularity top-up.
+    public func similar(to item: UInt32?, options: QueryOptions, scratch: QueryScratch) {
+        scratch.begin(itemCount: itemCount)
+        blockExcluded(scratch)
+        guard let item, Int(item) < itemCount else {
+            scratch.result.unknownSubject = true
+            topUp(options, scratch)
+            return
+        }
+        scratch.block(item)
+        for x in neighbors.range(of: item) {
+            if scratch.result.count >= options.k { break }
+            let j = neighbors.ids[x]
+            if scratch.isBlocked(j) || !passes(j, options) { continue }
+            scratch.block(j)
+            scratch.result.append(j, neighbors.scores[x])
+        }
+        topUp(options, scratch)
+    }
+
+    /// `REC user`: sum over the user's items of affinity x neighbour similarity.
+    /// - Complexity: O(H K + C log k) for H history items, K neighbours each, C candidates.
+    public func recommend(user: UInt32?, options: QueryOptions, scratch: QueryScratch) {
+        scratch.begin(itemCount: itemCount)
+        blockExcluded(scratch)
+        guard let user, Int(user) < userCount else {
+            scratch.result.unknownSubject = true
+            topUp(options, scratch)
+            return
+        }
+        let range = histories.range(of: user)
+        for h in range {
+            let i = histories.items[h]
+            let w = histories.weights[h]
+            for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+        }
+        if options.seen == .exclude {
+            for h in range { scratch.block(histories.items[h]) }
+        }
+        selectCandidates(options, scratch)
+    }
+
+    /// `SESSION a,b,c`: scores from the visit's items (`scratch.requestItems`),
+    /// later clicks counting more, as a visitor's intent drifts.
+    public func recommendSession(options: QueryOptions, scratch: QueryScratch) {
+        scratch.begin(itemCount: itemCount)
+        blockExcluded(scratch)
+        let visit = scratch.requestItems
+        var known = 0
+        for (position, i) in visit.enumerated() where Int(i) < itemCount {
+            known += 1
+            let w = Float(position + 1) / Float(visit.count)
+            for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+        }
+        if known == 0 { scratch.result.unknownSubject = true }
+        if options.seen == .exclude {
+            for i in visit where Int(i) < itemCount { scratch.block(i) }
+        }
+        selectCandidates(options, scratch)
+    }
+
+    /// `POPULAR`: time-decayed popularity, optionally within one category.
+    public func popular(options: QueryOptions, scratch: QueryScratch) {
+        scratch.begin(itemCount: itemCount)
+        blockExcluded(scratch)
+        appendPopular(options, scratch, asFallback: false)
+    }
+
+    /// Bounded-heap selection over the scored candidates, then the top-up.
+    func selectCandidates(_ options: QueryOptions, _ scratch: QueryScratch) {
+        scratch.heap.reset(keeping: options.k)
+        for j in scratch.touched where !scratch.isBlocked(j) && passes(j, options) {
+            scratch.heap.insert(j, scratch.score[Int(j)])
+        }
+        scratch.heap.drainBestFirst { id, s in
+            scratch.block(id)
+            scratch.result.append(id, s)
+        }
+        topUp(options, scratch)
+    }
+
+    @inline(__always)
+    func topUp(_ options: QueryOptions, _ scratch: QueryScratch) {
+        if options.fallback && scratch.result.count < options.k {
+            appendPopular(options, scratch, asFallback: true)
+        }
+    }
+
+    func appendPopular(_ options: QueryOptions, _ scratch: QueryScratch, asFallback: Bool) {
+        let list: ArraySlice<UInt32>
+        switch options.category {
+        case .unknown: return
+        case .any: list = popularity.ranked[...]
+        case .only(let c):
+            list = popularity.categoryItems[Int(popularity.categoryOffsets[Int(c)])..<Int(popularity.categoryOffsets[Int(c) + 1])]
+        }
+        for j in list {
+            if scratch.result.count >= options.k { break }
+            if scratch.isBlocked(j) || (options.inStockOnly && !catalog.inStock[Int(j)]) { continue }
+            scratch.block(j)
+            scratch.result.append(j, popularity.score[Int(j)])
+            if asFallback { scratch.result.fallbackCount += 1 }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// A fixed-capacity min-heap that keeps the best `capacity` (id, score)
+/// pairs seen. "Better" is a higher score, ties going to the lower id, so
+/// every answer is deterministic whatever order candidates arrive in.
+///
+/// Storage is allocated once; `reset` makes it reusable for the next query.
+public struct TopKHeap {
+    public private(set) var ids: [UInt32]
+    public private(set) var scores: [Float]
+    public private(set) var count = 0
+    public private(set) var capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        ids = [UInt32](repeating: 0, count: max(1, capacity))
+        scores = [Float](repeating: 0, count: max(1, capacity))
+    }
+
+    /// Empties the heap and sets how many entries it keeps (at most its storage).
+    public mutating func reset(keeping k: Int) {
+        if k > ids.count {
+            ids = [UInt32](repeating: 0, count: k)
+            scores = [Float](repeating: 0, count: k)
+        }
+        capacity = k
+        count = 0
+    }
+
+    /// Whether (a, sa) ranks below (b, sb).
+    @inline(__always)
+    static func worse(_ sa: Float, _ a: UInt32, _ sb: Float, _ b: UInt32) -> Bool {
+        sa < sb || (sa == sb && a > b)
+    }
+
+    /// - Complexity: O(log k).
+    @inline(__always)
+    public mutating func insert(_ id: UInt32, _ score: Float) {
+        if capacity == 0 { return }
+        if count < capacity {
+            var i = count
+            count += 1
+            while i > 0 {
+                let parent = (i - 1) >> 1
+                if !TopKHeap.worse(score, id, scores[parent], ids[parent]) { break }
+                ids[i] = ids[parent]
+                scores[i] = scores[parent]
+                i = parent
+            }
+            ids[i] = id
+            scores[i] = score
+            return
+        }
+        // Full: replace the root (the worst kept) only if the newcomer beats it.
+        if !TopKHeap.worse(scores[0], ids[0], score, id) { return }
+        siftDown(id, score)
+    }
+
+    @inline(__always)
+    mutating func siftDown(_ id: UInt32, _ score: Float) {
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            if l >= count { break }
+            var c = l
+            let r = l + 1
+            if r < count, TopKHeap.worse(scores[r], ids[r], scores[l], ids[l]) { c = r }
+            if !TopKHeap.worse(scores[c], ids[c], score, id) { break }
+            ids[i] = ids[c]
+            scores[i] = scores[c]
+            i = c
+        }
+        ids[i] = id
+        scores[i] = score
+    }
+
+    /// Empties the heap, calling `body` from best to worst.
+    /// - Complexity: O(k log k).
+    public mutating func drainBestFirst(_ body: (UInt32, Float) -> Void) {
+        // Pop the worst into the slot the heap just gave up; the best ends at 0.
+        let total = count
+        var n = count
+        while n > 1 {
+            let worstId = ids[0], worstScore = scores[0]
+            n -= 1
+            count = n
+            siftDown(ids[n], scores[n])
+            ids[n] = worstId
+            scores[n] = worstScore
+        }
+        count = 0
+        for i in 0..<total { body(ids[i], scores[i]) }
+    }
+}

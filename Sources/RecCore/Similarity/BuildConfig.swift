@@ -1,0 +1,35 @@
+/// Everything that changes what the index builder produces.
+public struct BuildConfig: Sendable, Equatable {
+    /// Items are split into this many shards, each built on its own queue.
+    public var shards: Int = BuildConfig.defaultShards
+    /// Neighbours kept per item (top-K).
+    public var neighbors: Int = 50
+    public var similarity: SimilarityKind = .cosine
+    /// Half-life of an event's weight, in days; 0 turns decay off.
+    public var halfLifeDays: Double = 30
+    public var weights = EventWeights()
+    /// Longest history per user that counts; the most recent items are kept.
+    /// Bounds the quadratic co-occurrence cost of wholesale accounts.
+    public var maxHistory: Int = 500
+    /// Fewest users who must share a pair before it counts.
+    public var minSupport: Int = 1
+
+    public init() {}
+
+    public static var defaultShards: Int { max(1, ProcessInfoCores.count) }
+}
+
+/// Online cores, without pulling Foundation's ProcessInfo into hot files.
+enum ProcessInfoCores {
+    static var count: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

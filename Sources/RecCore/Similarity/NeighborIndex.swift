@@ -1,0 +1,27 @@
+/// The top-K most similar items of every item, as CSR: item `i`'s neighbours
+/// are `ids[offsets[i] ..< offsets[i + 1]]`, best first, with `scores` beside.
+/// Immutable once built, so any thread reads it without a lock.
+public struct NeighborIndex: Sendable {
+    public let offsets: [UInt32]
+    public let ids: [UInt32]
+    public let scores: [Float]
+
+    public init(offsets: [UInt32], ids: [UInt32], scores: [Float]) {
+        precondition(offsets.count >= 1 && Int(offsets.last!) == ids.count && ids.count == scores.count)
+        self.offsets = offsets
+        self.ids = ids
+        self.scores = scores
+    }
+
+    public var itemCount: Int { offsets.count - 1 }
+    /// Total neighbour entries over all items.
+    public var entryCount: Int { ids.count }
+
+    /// - Complexity: O(1).
+    @inline(__always)
+    public func range(of item: UInt32) -> Range<Int> {
+        Int(offsets[Int(item)])..<Int(offsets[Int(item) + 1])
+    }
+
+    public var memoryBytes: Int { offsets.capacity * 4 + ids.capacity * 4 + scores.capacity * 4 }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Each user's distinct items with an affinity weight: the sum over that
+/// user's events of (event-type weight x time decay), as in SAR.
+/// Stored as CSR: user `u` owns `items[offsets[u] ..< offsets[u + 1]]`,
+/// sorted by item id.
+public struct UserHistories: Sendable {
+    public private(set) var offsets: [UInt32]
+    public private(set) var items: [UInt32]
+    public private(set) var weights: [Float]
+    /// Latest event time per entry (Unix seconds).
+    public private(set) var lastSeen: [Int64]
+
+    public var userCount: Int { offsets.count - 1 }
+    public var entryCount: Int { items.count }
+
+    @inline(__always)
+    public func range(of user: UInt32) -> Range<Int> {
+        Int(offsets[Int(user)])..<Int(offsets[Int(user) + 1])
+    }
+
+    public var memoryBytes: Int { offsets.capacity * 4 + items.capacity * 4 + weights.capacity * 4 + lastSeen.capacity * 8 }
+
+    /// Decay factor for an event `age` seconds old.
+    @inline(__always)
+    static func decay(age: Int64, halfLifeSeconds: Double) -> Float {
+        halfLifeSeconds > 0 ? Float(exp2(-Double(max(0, age)) / halfLifeSeconds)) : 1
+    }
+
+    /// Groups events by user, then item, with two stable counting sorts
+    /// (O(events + users + items), no per-user allocation), merges repeats,
+    /// and keeps only the `maxHistory` most recent items of long histories.
+    public init(events: EventTable, config: BuildConfig, referenceTime: Int64) {
+        let userCount = events.users.count, itemCount = events.items.count, n = events.count
+        let halfLife = config.halfLifeDays * 86_400
+        // Pass 1: order event indices by item, then stably by user.
+        var byItem = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: itemCount + 1)
+        for e in 0..<n { counts[Int(events.item[e]) + 1] += 1 }
+        for i in 0..<itemCount { counts[i + 1] += counts[i] }
+        for e in 0..<n {
+            let i = Int(events.item[e])
+            byItem[counts[i]] = UInt32(e)
+            counts[i] += 1
+        }
+        var ordered = [UInt32](repeating: 0, count: n)
+        var userStart = [Int](repeating: 0, count: userCount + 1)
+        for e in 0..<n { userStart[Int(events.user[e]) + 1] += 1 }
+        for u in 0..<userCount { userStart[u + 1] += userStart[u] }
+        var cursor = userStart
+        for e in byItem {
+            let u = Int(events.user[Int(e)])
+            ordered[cursor[u]] = e
+            cursor[u] += 1
+        }
+        byItem = []
+        // Pass 2: merge repeats of (user, item), then cap each history.
+        var offsets = [UInt32](repeating: 0, count: userCount + 1)
+        var items: [UInt32] = [], weights: [Float] = [], lastSeen: [Int64] = []
+        items.reserveCapacity(n / 2)
+        weights.reserveCapacity(n / 2)
+        lastSeen.reserveCapacity(n / 2)
+        var spill: [(item: UInt32, weight: Float, last: Int64)] = []
+        for u in 0..<userCount {
+            let begin = items.count
+            var k = userStart[u]
+            let end = userStart[u + 1]
+            while k < end {
+                let e = Int(ordered[k])
+                let item = events.item[e]
+                let w = config.weights[events.type[e]]
+                    * UserHistories.decay(age: referenceTime - events.time[e], halfLifeSeconds: halfLife)
+                if items.count > begin, items[items.count - 1] == item {
+                    weights[weights.count - 1] += w
+                    lastSeen[lastSeen.count - 1] = max(lastSeen[lastSeen.count - 1], events.time[e])
+                } else {
+                    items.append(item)
+                    weights.append(w)
+                    lastSeen.append(events.time[e])
+                }
+                k += 1
+            }
+            let length = items.count - begin
+            if length > config.maxHistory {
+                spill.removeAll(keepingCapacity: true)
+                for x in begin..<items.count { spill.append((items[x], weights[x], lastSeen[x])) }
+                // Most recent first; ties by heavier weight, then lower id.
+                spill.sort { a, b in
+                    a.last != b.last ? a.last > b.last : (a.weight != b.weight ? a.weight > b.weight : a.item < b.item)
+                }
+                spill.removeLast(length - config.maxHistory)
+                spill.sort { $0.item < $1.item }
+                items.removeLast(length)
+                weights.removeLast(length)
+                lastSeen.removeLast(length)
+                for s in spill {
+                    items.append(s.item)
+                    weights.append(s.weight)
+                    lastSeen.append(s.last)
+                }
+            }
+            offsets[u + 1] = UInt32(items.count)
+        }
+        self.offsets = offsets
+        self.items = items
+        self.weights = weights
+        self.lastSeen = lastSeen
+    }
+}

@@ -1,0 +1,172 @@
+/// Reads a snapshot directory: `items.tsv` (optional) then `events.tsv`.
+///
+/// Rows are parsed from bytes in place; a row that cannot be used is counted
+/// and sampled in the `LoadReport` instead of failing the load, but a file
+/// without its required columns, or with no usable row at all, fails it.
+public enum SnapshotLoader {
+    public static let eventsFile = "events.tsv"
+    public static let itemsFile = "items.tsv"
+
+    static let userColumn = ["user", "user_id", "userid", "visitor", "visitorid", "customer", "customer_id"]
+    static let itemColumn = ["item", "item_id", "itemid", "product", "product_id", "sku", "stock_code"]
+    static let typeColumn = ["type", "event", "event_type"]
+    static let timeColumn = ["timestamp", "ts", "time", "date"]
+    static let quantityColumn = ["quantity", "qty"]
+
+    public static func load(directory: String) throws(SnapshotError) -> Snapshot {
+        guard FileBytes.isDirectory(directory) else { throw .directoryNotFound(path: directory) }
+        var events = EventTable()
+        var catalog = Catalog()
+        var report = LoadReport()
+        let itemsPath = directory + "/" + itemsFile
+        if FileBytes.exists(itemsPath) {
+            let bytes = try readFile(itemsPath)
+            try loadItems(bytes, path: itemsPath, items: &events.items, catalog: &catalog, report: &report)
+        }
+        let eventsPath = directory + "/" + eventsFile
+        let bytes = try readFile(eventsPath)
+        try loadEvents(bytes, path: eventsPath, into: &events, report: &report)
+        return Snapshot(events: events, catalog: catalog, report: report)
+    }
+
+    static func readFile(_ path: String) throws(SnapshotError) -> [UInt8] {
+        do {
+            return try FileBytes.read(path)
+        } catch {
+            switch error {
+            case .notFound(let p): throw .fileMissing(path: p)
+            case .unreadable(let p, let e): throw .unreadable(path: p, errno: e)
+            }
+        }
+    }
+
+    /// Parses `events.tsv` content. Separate from `load` so tests can feed bytes.
+    public static func loadEvents(_ bytes: [UInt8], path: String, into events: inout EventTable,
+                                  report: inout LoadReport) throws(SnapshotError) {
+        let result: Result<Void, SnapshotError> = bytes.withUnsafeBufferPointer { buf in
+            var scanner = TSVScanner(bytes: buf)
+            guard scanner.next() else { return .failure(.emptyFile(path: path)) }
+            let columns = ColumnMap(header: scanner)
+            let u = columns.index(userColumn), i = columns.index(itemColumn)
+            let t = columns.index(typeColumn), ts = columns.index(timeColumn)
+            let q = columns.index(quantityColumn)
+            var missing: [String] = []
+            if u == nil { missing.append("user") }
+            if i == nil { missing.append("item") }
+            if t == nil { missing.append("type") }
+            if ts == nil { missing.append("timestamp") }
+            guard let u, let i, let t, let ts else {
+                return .failure(.missingColumns(path: path, missing: missing, found: columns.names))
+            }
+            let needed = max(u, i, t, ts, q ?? 0) + 1
+            events.reserve(buf.count / 40)
+            var accepted = 0
+            var local = LoadReport()
+            while scanner.next() {
+                local.rowsRead += 1
+                if scanner.fieldCount < needed {
+                    local.reject(path, scanner.line, "expected \(needed) fields, found \(scanner.fieldCount)")
+                    continue
+                }
+                let userBytes = scanner.field(u), itemBytes = scanner.field(i)
+                if userBytes.isEmpty { local.reject(path, scanner.line, "empty user"); continue }
+                if itemBytes.isEmpty { local.reject(path, scanner.line, "empty item"); continue }
+                guard let type = EventType.parse(scanner.field(t)) else {
+                    local.reject(path, scanner.line, "unknown event type '\(String(decoding: scanner.field(t), as: UTF8.self))' (use view, cart or purchase)")
+                    continue
+                }
+                guard let time = Timestamp.parse(scanner.field(ts)) else {
+                    local.reject(path, scanner.line, "bad timestamp '\(String(decoding: scanner.field(ts), as: UTF8.self))' (use ISO 8601 or Unix seconds)")
+                    continue
+                }
+                var quantity: Float = 1
+                if let q {
+                    let field = scanner.field(q)
+                    if !field.isEmpty {
+                        guard let v = ByteParsing.parseDouble(field), v.isFinite else {
+                            local.reject(path, scanner.line, "bad quantity '\(String(decoding: field, as: UTF8.self))'")
+                            continue
+                        }
+                        guard v > 0 else {
+                            local.reject(path, scanner.line, "quantity \(v) is not positive (leave returns out of the snapshot)")
+                            continue
+                        }
+                        quantity = Float(v)
+                    }
+                }
+                let uid = events.users.intern(userBytes)
+                let iid = events.items.intern(itemBytes)
+                events.append(user: uid, item: iid, type: type, time: time, quantity: quantity)
+                accepted += 1
+            }
+            report.absorb(local)
+            if accepted == 0 {
+                return .failure(.noUsableRows(path: path, rejected: local.rowsRejected, samples: local.samples))
+            }
+            return .success(())
+        }
+        try result.get()
+    }
+
+    /// Parses `items.tsv` content: `item [title] [category] [price] [instock]`.
+    public static func loadItems(_ bytes: [UInt8], path: String, items: inout ByteInterner,
+                                 catalog: inout Catalog, report: inout LoadReport) throws(SnapshotError) {
+        let result: Result<Void, SnapshotError> = bytes.withUnsafeBufferPointer { buf in
+            var scanner = TSVScanner(bytes: buf)
+            guard scanner.next() else { return .failure(.emptyFile(path: path)) }
+            let columns = ColumnMap(header: scanner)
+            guard let i = columns.index(itemColumn) else {
+                return .failure(.missingColumns(path: path, missing: ["item"], found: columns.names))
+            }
+            let title = columns.index(["title", "name", "description"])
+            let category = columns.index(["category", "categories", "genre", "genres"])
+            let price = columns.index(["price", "unit_price"])
+            let stock = columns.index(["instock", "in_stock", "available"])
+            var local = LoadReport()
+            while scanner.next() {
+                local.rowsRead += 1
+                let n = scanner.fieldCount
+                if n <= i || scanner.field(i).isEmpty {
+                    local.reject(path, scanner.line, "missing item id")
+                    continue
+                }
+                var priceValue: Float?
+                if let price, price < n, !scanner.field(price).isEmpty {
+                    guard let v = ByteParsing.parseDouble(scanner.field(price)), v.isFinite, v >= 0 else {
+                        local.reject(path, scanner.line, "bad price '\(String(decoding: scanner.field(price), as: UTF8.self))'")
+                        continue
+                    }
+                    priceValue = Float(v)
+                }
+                var inStock: Bool?
+                if let stock, stock < n, !scanner.field(stock).isEmpty {
+                    guard let v = parseBool(scanner.field(stock)) else {
+                        local.reject(path, scanner.line, "bad instock '\(String(decoding: scanner.field(stock), as: UTF8.self))' (use 1 or 0)")
+                        continue
+                    }
+                    inStock = v
+                }
+                let id = items.intern(scanner.field(i))
+                catalog.ensureCount(Int(id) + 1)
+                if let title, title < n { catalog.setTitle(id, scanner.field(title)) }
+                if let category, category < n { catalog.setCategory(id, scanner.field(category)) }
+                if let priceValue { catalog.setPrice(id, priceValue) }
+                if let inStock { catalog.setInStock(id, inStock) }
+            }
+            report.absorb(local)
+            return .success(())
+        }
+        try result.get()
+    }
+
+    public static func parseBool(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if s.count == 1 {
+            if s[0] == UInt8(ascii: "1") { return true }
+            if s[0] == UInt8(ascii: "0") { return false }
+            return nil
+        }
+        if ByteParsing.equalsLowercase(s, "true") || ByteParsing.equalsLowercase(s, "yes") { return true }
+        if ByteParsing.equalsLowercase(s, "false") || ByteParsing.equalsLowercase(s, "no") { return false }
+        return nil
+    }
+}

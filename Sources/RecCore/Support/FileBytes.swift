@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads whole files into one byte array: snapshot files are parsed in
+/// place, so there is nothing to gain from streaming them line by line.
+public enum FileBytes {
+    public enum Failure: Error, Sendable, Equatable {
+        case notFound(path: String)
+        case unreadable(path: String, errno: Int32)
+    }
+
+    public static func read(_ path: String) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            throw e == ENOENT ? .notFound(path: path) : .unreadable(path: path, errno: e)
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw .unreadable(path: path, errno: errno) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path: path, errno: EISDIR) }
+        // /proc and pipes report size 0: read those in chunks until EOF.
+        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size), 4096))
+        var filled = 0
+        var failure: Int32 = 0
+        while true {
+            if filled == bytes.count {
+                if st.st_size > 0 { break }
+                bytes.append(contentsOf: repeatElement(0, count: bytes.count))
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        if failure != 0 { throw .unreadable(path: path, errno: failure) }
+        if filled < bytes.count { bytes.removeLast(bytes.count - filled) }
+        return bytes
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+}

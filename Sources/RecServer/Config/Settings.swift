@@ -1,0 +1,96 @@
+import RecCore
+
+/// One configurable setting: its name in `recd.conf` and as `--name` on the
+/// command line, its default as written in the file, and how to apply a value.
+public struct Setting: Sendable {
+    public let name: String
+    public let defaultValue: String
+    public let help: String
+    let apply: @Sendable (inout ServerConfig, String) -> String?  // nil, or what was expected
+
+    /// Applies `value`, or throws naming the setting and `origin`.
+    func set(_ config: inout ServerConfig, _ value: String, origin: String) throws(ConfigError) {
+        if let expected = apply(&config, value) {
+            throw .badValue(name: name, value: value, expected: expected, origin: origin)
+        }
+    }
+}
+
+public enum Settings {
+    static func int(_ range: ClosedRange<Int>, _ set: @escaping @Sendable (inout ServerConfig, Int) -> Void)
+        -> @Sendable (inout ServerConfig, String) -> String? {
+        { config, value in
+            guard let v = Int(value), range.contains(v) else {
+                return "an integer from \(range.lowerBound) to \(range.upperBound)"
+            }
+            set(&config, v)
+            return nil
+        }
+    }
+
+    static func number(_ range: ClosedRange<Double>, _ set: @escaping @Sendable (inout ServerConfig, Double) -> Void)
+        -> @Sendable (inout ServerConfig, String) -> String? {
+        { config, value in
+            guard let v = Double(value), v.isFinite, range.contains(v) else {
+                return "a number from \(range.lowerBound) to \(range.upperBound)"
+            }
+            set(&config, v)
+            return nil
+        }
+    }
+
+    /// Every setting, in the order `recd.conf` documents them.
+    public static let all: [Setting] = [
+        Setting(name: "bind", defaultValue: "127.0.0.1", help: "address to listen on") { c, v in
+            if v.isEmpty { return "an IP address" }
+            c.bind = v
+            return nil
+        },
+        Setting(name: "port", defaultValue: "7070", help: "TCP port, both dialects", apply: int(0...65535) { $0.port = $1 }),
+        Setting(name: "threads", defaultValue: "0", help: "event-loop threads, 0 = one per core",
+                apply: int(0...1024) { $0.threads = $1 }),
+        Setting(name: "snapshot", defaultValue: "config/sample", help: "snapshot directory to serve") { c, v in
+            if v.isEmpty { return "a directory" }
+            c.snapshot = v
+            return nil
+        },
+        Setting(name: "shards", defaultValue: "0", help: "index build shards, 0 = one per core",
+                apply: int(0...1024) { $0.build.shards = $1 == 0 ? BuildConfig.defaultShards : $1 }),
+        Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",
+                apply: int(1...10_000) { $0.build.neighbors = $1 }),
+        Setting(name: "similarity", defaultValue: "cosine", help: "cosine, jaccard, lift or llr") { c, v in
+            guard let kind = SimilarityKind(rawValue: v.lowercased()) else { return "cosine, jaccard, lift or llr" }
+            c.build.similarity = kind
+            return nil
+        },
+        Setting(name: "half-life-days", defaultValue: "30", help: "time decay half-life, 0 = no decay",
+                apply: number(0...36_500) { $0.build.halfLifeDays = $1 }),
+        Setting(name: "weight-view", defaultValue: "1", help: "weight of a view event",
+                apply: number(0...1_000_000) { $0.build.weights.view = Float($1) }),
+        Setting(name: "weight-cart", defaultValue: "3", help: "weight of a cart event",
+                apply: number(0...1_000_000) { $0.build.weights.cart = Float($1) }),
+        Setting(name: "weight-purchase", defaultValue: "5", help: "weight of a purchase event",
+                apply: number(0...1_000_000) { $0.build.weights.purchase = Float($1) }),
+        Setting(name: "max-history", defaultValue: "500", help: "most recent items per user that count",
+                apply: int(1...1_000_000) { $0.build.maxHistory = $1 }),
+        Setting(name: "min-support", defaultValue: "1", help: "users who must share a pair for it to count",
+                apply: int(1...1_000_000) { $0.build.minSupport = $1 }),
+        Setting(name: "max-line-bytes", defaultValue: "65536", help: "longest line-dialect command",
+                apply: int(64...(1 << 30)) { $0.limits.maxLineBytes = $1 }),
+        Setting(name: "max-request-bytes", defaultValue: "1048576", help: "largest RESP command, all arguments together",
+                apply: int(64...(1 << 30)) { $0.limits.maxRequestBytes = $1 }),
+        Setting(name: "max-args", defaultValue: "1024", help: "most arguments in one command",
+                apply: int(1...1_000_000) { $0.limits.maxArgs = $1 }),
+        Setting(name: "maxclients", defaultValue: "10000", help: "most simultaneous connections",
+                apply: int(1...1_000_000) { $0.maxClients = $1 }),
+        Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
+                apply: int(1...100_000) { $0.maxK = $1 }),
+        Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in
+            guard let level = Log.Level(name: v.lowercased()) else { return "debug, info, warn or error" }
+            c.logLevel = level
+            return nil
+        },
+    ]
+
+    public static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
+}

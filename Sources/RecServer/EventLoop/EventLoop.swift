@@ -1,0 +1,219 @@
+import CEpoll
+import RecCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One thread's share of the connections: an epoll selector, the connections
+/// it accepted, and a command handler with its own query scratch.
+///
+/// All loops watch the one listening socket (EPOLLEXCLUSIVE wakes only one
+/// per new connection); a connection then stays on the loop that accepted it,
+/// so no connection state is ever shared between threads.
+final class EventLoop: @unchecked Sendable {
+    // @unchecked: everything but `stopping` and the selector's wake-up is
+    // touched only by the loop's own thread, inside `run()`.
+    let selector: Selector
+    let listener: ListeningSocket
+    let config: ServerConfig
+    let stats: ServerStats
+    let handler: CommandHandler
+    private let stopping = Atomic<Bool>(false)
+    /// Connections by file descriptor (fds are small, dense integers).
+    private var connections: [Connection?] = []
+
+    /// Stop reading a client's requests while this much of its output is unsent.
+    static let outputHighWater = 256 * 1024
+    static let readsPerWakeup = 8
+
+    init(listener: ListeningSocket, config: ServerConfig, stats: ServerStats, store: IndexStore) throws(SocketError) {
+        self.selector = try Selector()
+        self.listener = listener
+        self.config = config
+        self.stats = stats
+        self.handler = CommandHandler(config: config, stats: stats, store: store)
+        try selector.add(listener.fd, [.read, .exclusive])
+    }
+
+    /// Asks the loop to finish; callable from any thread.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        selector.wakeUp()
+    }
+
+    /// The loop body. Runs on the loop's own thread until `stop()`.
+    func run() {
+        while !stopping.load(ordering: .acquiring) {
+            let n = selector.wait(timeoutMs: 1000)
+            if n == 0 { continue }
+            handler.beginBatch()
+            for e in 0..<n {
+                let fd = selector.readyFds[e], events = selector.readyEvents[e]
+                if fd == listener.fd {
+                    acceptPending()
+                } else if fd == selector.wakeFd {
+                    selector.drainWake()
+                } else if Int(fd) < connections.count, let conn = connections[Int(fd)] {
+                    service(conn, events)
+                }
+            }
+            handler.endBatch()
+        }
+        for case let conn? in connections { close(conn) }
+        connections.removeAll()
+        selector.remove(listener.fd)
+    }
+
+    func acceptPending() {
+        for _ in 0..<64 {
+            switch Syscall.accept(listener.fd) {
+            case .failure(let error):
+                // EMFILE and the like: log and let the next wake-up retry.
+                Log.warn("accept_failed", ["error": error.description])
+                return
+            case .success(nil):
+                return
+            case .success(let fd?):
+                stats.totalConnections.add(1, ordering: .relaxed)
+                if stats.connectedClients.add(1, ordering: .relaxed).newValue > config.maxClients {
+                    stats.connectedClients.subtract(1, ordering: .relaxed)
+                    stats.rejectedConnections.add(1, ordering: .relaxed)
+                    let message = Array("-ERR MAXCLIENTS max number of clients reached (maxclients \(config.maxClients))\r\n".utf8)
+                    _ = message.withUnsafeBytes { Syscall.write(fd, $0.baseAddress!, $0.count) }
+                    Glibc.close(fd)
+                    continue
+                }
+                Syscall.setNoDelay(fd)
+                let conn = Connection(fd: fd)
+                if Int(fd) >= connections.count {
+                    connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
+                }
+                connections[Int(fd)] = conn
+                do {
+                    try selector.add(fd, .read)
+                } catch {
+                    Log.warn("register_failed", ["error": error.description])
+                    close(conn)
+                }
+            }
+        }
+    }
+
+    func service(_ conn: Connection, _ events: UInt32) {
+        if Selector.isWritable(events) && conn.pendingOutput > 0 {
+            if !flush(conn) { return }
+            // Output drained: requests held back by backpressure can go on.
+            if conn.inEnd > conn.inStart { processInput(conn) }
+        }
+        if Selector.isReadable(events) && !conn.closeWhenFlushed && conn.pendingOutput < EventLoop.outputHighWater {
+            readAvailable(conn)
+        }
+        if !flush(conn) { return }
+        if conn.pendingOutput == 0 && (conn.closeWhenFlushed || conn.peerClosed) {
+            close(conn)
+            return
+        }
+        updateInterest(conn)
+    }
+
+    func readAvailable(_ conn: Connection) {
+        let limit = max(config.limits.maxLineBytes, config.limits.maxRequestBytes) + 64
+        for _ in 0..<EventLoop.readsPerWakeup {
+            guard conn.prepareInput(limit: limit) else {
+                fail(conn, .requestTooLarge(limit: config.limits.maxRequestBytes))
+                return
+            }
+            let result = conn.input.withUnsafeMutableBytes { raw in
+                Syscall.read(conn.fd, raw.baseAddress! + conn.inEnd, raw.count - conn.inEnd)
+            }
+            switch result {
+            case .bytes(let n):
+                if conn.dialect == nil { conn.dialect = Dialect.detect(firstByte: conn.input[conn.inEnd]) }
+                conn.inEnd += n
+                processInput(conn)
+                if conn.closeWhenFlushed || conn.pendingOutput >= EventLoop.outputHighWater { return }
+            case .wouldBlock:
+                return
+            case .eof:
+                conn.peerClosed = true
+                return
+            case .failed:
+                conn.peerClosed = true
+                conn.inStart = conn.inEnd
+                return
+            }
+        }
+    }
+
+    /// Decodes and runs every complete command buffered, replies in order.
+    func processInput(_ conn: Connection) {
+        guard let dialect = conn.dialect else { return }
+        let encoder = ReplyEncoder(dialect: dialect)
+        let limits = config.limits
+        conn.input.withUnsafeMutableBufferPointer { buffer in
+            while conn.inStart < conn.inEnd && !conn.closeWhenFlushed
+                && conn.pendingOutput < EventLoop.outputHighWater {
+                switch RequestParser.parse(buffer, from: conn.inStart, to: conn.inEnd, limits: limits, args: &conn.args) {
+                case .incomplete:
+                    return
+                case .failed(let error):
+                    encoder.error("PROTOCOL", error.description, into: &conn.output)
+                    conn.closeWhenFlushed = true
+                    conn.inStart = conn.inEnd
+                    Log.debug("protocol_error", ["fd": conn.fd, "error": error.description])
+                    return
+                case .complete(let consumed):
+                    conn.inStart += consumed
+                    if handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output) == .close {
+                        conn.closeWhenFlushed = true
+                    }
+                }
+            }
+        }
+    }
+
+    func fail(_ conn: Connection, _ error: ProtocolError) {
+        ReplyEncoder(dialect: conn.dialect ?? .line).error("PROTOCOL", error.description, into: &conn.output)
+        conn.closeWhenFlushed = true
+        conn.inStart = conn.inEnd
+    }
+
+    /// Writes pending output. Returns false if the connection was closed.
+    func flush(_ conn: Connection) -> Bool {
+        while conn.pendingOutput > 0 {
+            let result = conn.output.withUnsafeBytes { raw in
+                Syscall.write(conn.fd, raw.baseAddress! + conn.outSent, raw.count - conn.outSent)
+            }
+            switch result {
+            case .bytes(let n):
+                conn.consumedOutput(n)
+            case .wouldBlock:
+                return true
+            case .eof, .failed:
+                close(conn)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Level-triggered interest: write while output is pending; read unless
+    /// the client is closing or over the output high-water mark.
+    func updateInterest(_ conn: Connection) {
+        let wantWrite = conn.pendingOutput > 0
+        let wantRead = !conn.closeWhenFlushed && !conn.peerClosed && conn.pendingOutput < EventLoop.outputHighWater
+        var interest: Selector.Interest = []
+        if wantRead { interest.insert(.read) }
+        if wantWrite { interest.insert(.write) }
+        selector.modify(conn.fd, interest)
+    }
+
+    func close(_ conn: Connection) {
+        guard Int(conn.fd) < connections.count, connections[Int(conn.fd)] === conn else { return }
+        selector.remove(conn.fd)
+        Glibc.close(conn.fd)
+        connections[Int(conn.fd)] = nil
+        stats.connectedClients.subtract(1, ordering: .relaxed)
+    }
+}

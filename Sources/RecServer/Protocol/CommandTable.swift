@@ -1,0 +1,57 @@
+/// Every command, declared once: dispatch, arity checks, `HELP` and the
+/// README's reference all come from this table.
+public enum Command: Int, CaseIterable, Sendable {
+    case ping, echo, quit, info, help, sim, rec, session, popular, command, config
+
+    public struct Spec: Sendable {
+        public let name: String
+        /// Arguments after the command name, at least and at most (-1: any).
+        public let minArgs: Int
+        public let maxArgs: Int
+        public let syntax: String
+        public let summary: String
+    }
+
+    public var spec: Spec { Command.specs[rawValue] }
+
+    public static let filterSyntax = "[k=N] [category=C] [instock=1] [exclude=a,b,...]"
+
+    public static let specs: [Spec] = [
+        Spec(name: "PING", minArgs: 0, maxArgs: 1, syntax: "PING [message]", summary: "liveness check; replies PONG or the message"),
+        Spec(name: "ECHO", minArgs: 1, maxArgs: 1, syntax: "ECHO message", summary: "replies the message"),
+        Spec(name: "QUIT", minArgs: 0, maxArgs: 0, syntax: "QUIT", summary: "replies OK and closes the connection"),
+        Spec(name: "INFO", minArgs: 0, maxArgs: 1, syntax: "INFO [section]", summary: "server, index and client figures"),
+        Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands"),
+        Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
+             summary: "items most similar to the item (customers who bought X also bought)"),
+        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include]",
+             summary: "personal picks from the user's weighted, time-decayed history"),
+        Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
+             summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
+        Spec(name: "POPULAR", minArgs: 0, maxArgs: -1, syntax: "POPULAR \(filterSyntax)",
+             summary: "trending items by time-decayed popularity"),
+        Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [...]",
+             summary: "empty reply, so redis-cli's start-up probe succeeds"),
+        Spec(name: "CONFIG", minArgs: 1, maxArgs: -1, syntax: "CONFIG GET name",
+             summary: "empty reply, so redis-benchmark's start-up probe succeeds"),
+    ]
+
+    /// Case-insensitive lookup of a command name given as bytes.
+    /// - Complexity: O(commands); no allocation.
+    public static func lookup(_ name: UnsafeBufferPointer<UInt8>) -> Command? {
+        for command in Command.allCases {
+            let spec = specs[command.rawValue]
+            if spec.name.utf8.count != name.count { continue }
+            var match = true
+            var i = 0
+            for c in spec.name.utf8 {
+                var b = name[i]
+                if b >= 0x61 && b <= 0x7A { b -= 0x20 }  // to upper case
+                if b != c { match = false; break }
+                i += 1
+            }
+            if match { return command }
+        }
+        return nil
+    }
+}

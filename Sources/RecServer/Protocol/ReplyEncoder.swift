@@ -1,0 +1,138 @@
+import RecCore
+
+/// Encodes replies into a connection's output bytes, in its dialect.
+///
+/// RESP: `+OK`, `-ERR CODE message`, `$n` bulks, `*n` arrays, as Redis.
+/// Line: exactly one `\n`-terminated line per reply; lists are
+/// `OK item score item score ...`, errors `ERR CODE message`, and bytes of
+/// ids that would break the line (space, control, `%`) are written `%XX`.
+public struct ReplyEncoder {
+    public let dialect: Dialect
+
+    public init(dialect: Dialect) { self.dialect = dialect }
+
+    @inline(__always)
+    func crlf(_ out: inout [UInt8]) {
+        if dialect == .resp { out.append(0x0D) }
+        out.append(0x0A)
+    }
+
+    public func status(_ text: StaticString, into out: inout [UInt8]) {
+        if dialect == .resp { out.append(UInt8(ascii: "+")) }
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        crlf(&out)
+    }
+
+    /// `code` is a stable machine-readable word (ARGS, SYNTAX, UNKNOWN, ...).
+    public func error(_ code: String, _ message: String, into out: inout [UInt8]) {
+        out.append(contentsOf: dialect == .resp ? Array("-ERR ".utf8) : Array("ERR ".utf8))
+        out.append(contentsOf: Array(code.utf8))
+        out.append(UInt8(ascii: " "))
+        for b in message.utf8 { out.append(b == 0x0D || b == 0x0A ? 0x20 : b) }
+        crlf(&out)
+    }
+
+    public func bulk(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        switch dialect {
+        case .resp:
+            out.append(UInt8(ascii: "$"))
+            NumberWriter.writeInt(bytes.count, into: &out)
+            out.append(contentsOf: [0x0D, 0x0A])
+            out.append(contentsOf: bytes)
+            out.append(contentsOf: [0x0D, 0x0A])
+        case .line:
+            out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K"), 0x20])
+            escapeToken(bytes, into: &out)
+            out.append(0x0A)
+        }
+    }
+
+    public func emptyArray(into out: inout [UInt8]) {
+        if dialect == .resp { out.append(contentsOf: Array("*0\r\n".utf8)) } else { out.append(contentsOf: Array("OK\n".utf8)) }
+    }
+
+    /// A whole text (INFO, HELP). RESP: one bulk string, lines kept. Line
+    /// dialect: the text's lines joined by spaces, so it stays one line.
+    public func text(_ text: String, into out: inout [UInt8]) {
+        switch dialect {
+        case .resp:
+            var copy = text
+            copy.withUTF8 { bulk($0, into: &out) }
+        case .line:
+            out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
+            var pendingSpace = true
+            for b in text.utf8 {
+                if b == 0x0A || b == 0x0D { pendingSpace = true; continue }
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                out.append(b)
+            }
+            out.append(0x0A)
+        }
+    }
+
+    /// Items with scores, then a marker pair when some came from the
+    /// fallback: `(fallback) m` (the last m items are popular picks) or
+    /// `(unknown) m` (the user or item asked about is not in the index).
+    public func recommendations(_ result: ResultList, names: ByteInterner, into out: inout [UInt8]) {
+        let marker = result.fallbackCount > 0
+        switch dialect {
+        case .resp:
+            out.append(UInt8(ascii: "*"))
+            NumberWriter.writeInt(result.count * 2 + (marker ? 2 : 0), into: &out)
+            out.append(contentsOf: [0x0D, 0x0A])
+            for x in 0..<result.count {
+                names.withName(result.ids[x]) { bulk($0, into: &out) }
+                let mark = out.count
+                out.append(contentsOf: [UInt8(ascii: "$"), 0, 0x0D, 0x0A])
+                let start = out.count
+                NumberWriter.writeScore(result.scores[x], into: &out)
+                // A score is 1 to 15 bytes; its length is patched in once known
+                // (the insert only shifts the few bytes of this score).
+                let n = out.count - start
+                if n < 10 {
+                    out[mark + 1] = UInt8(n) + 0x30
+                } else {
+                    out.insert(UInt8(n / 10) + 0x30, at: mark + 1)
+                    out[mark + 2] = UInt8(n % 10) + 0x30
+                }
+                out.append(contentsOf: [0x0D, 0x0A])
+            }
+            if marker {
+                let key: StaticString = result.unknownSubject ? "(unknown)" : "(fallback)"
+                bulk(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), into: &out)
+                out.append(UInt8(ascii: "$"))
+                NumberWriter.writeInt(NumberWriter.digitCount(UInt64(result.fallbackCount)), into: &out)
+                out.append(contentsOf: [0x0D, 0x0A])
+                NumberWriter.writeInt(result.fallbackCount, into: &out)
+                out.append(contentsOf: [0x0D, 0x0A])
+            }
+        case .line:
+            out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
+            for x in 0..<result.count {
+                out.append(0x20)
+                names.withName(result.ids[x]) { escapeToken($0, into: &out) }
+                out.append(0x20)
+                NumberWriter.writeScore(result.scores[x], into: &out)
+            }
+            if marker {
+                out.append(contentsOf: Array((result.unknownSubject ? " (unknown) " : " (fallback) ").utf8))
+                NumberWriter.writeInt(result.fallbackCount, into: &out)
+            }
+            out.append(0x0A)
+        }
+    }
+
+    func escapeToken(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        for b in bytes {
+            if b <= 0x20 || b == 0x7F || b == UInt8(ascii: "%") {
+                out.append(UInt8(ascii: "%"))
+                out.append(ReplyEncoder.hex[Int(b >> 4)])
+                out.append(ReplyEncoder.hex[Int(b & 15)])
+            } else {
+                out.append(b)
+            }
+        }
+    }
+
+    static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+}

@@ -1,0 +1,49 @@
+import RecCore
+
+/// What the server itself knows (address, threads), for INFO.
+protocol ServerInfoSource: AnyObject {
+    var boundPort: Int { get }
+    var threadCount: Int { get }
+}
+
+/// Builds the `INFO` text in Redis's style: `# Section` banners and
+/// `key:value` lines, so existing Redis tooling can read it.
+enum InfoReport {
+    static func text(index: RecIndex, stats: ServerStats, config: ServerConfig, server: ServerInfoSource?) -> String {
+        var lines: [String] = []
+        lines.append("# Server")
+        lines.append("recd_version:\(RecdVersion.string)")
+        lines.append("uptime_in_seconds:\(stats.uptimeSeconds)")
+        lines.append("tcp_port:\(server?.boundPort ?? config.port)")
+        lines.append("threads:\(server?.threadCount ?? config.threads)")
+        lines.append("# Clients")
+        lines.append("connected_clients:\(stats.connectedClients.load(ordering: .relaxed))")
+        lines.append("total_connections_received:\(stats.totalConnections.load(ordering: .relaxed))")
+        lines.append("rejected_connections:\(stats.rejectedConnections.load(ordering: .relaxed))")
+        lines.append("maxclients:\(config.maxClients)")
+        lines.append("# Index")
+        let s = index.stats
+        lines.append("items:\(index.itemCount)")
+        lines.append("users:\(index.userCount)")
+        lines.append("events:\(s.events)")
+        lines.append("history_entries:\(s.historyEntries)")
+        lines.append("neighbors:\(s.neighborEntries)")
+        lines.append("neighbors_per_item_max:\(index.config.neighbors)")
+        lines.append("similarity:\(index.config.similarity.rawValue)")
+        lines.append("shards:\(s.shards)")
+        lines.append("build_time_ms:\(Int(s.totalSeconds * 1000))")
+        lines.append("index_memory_bytes:\(index.memoryBytes)")
+        lines.append("rows_rejected:\(index.report.rowsRejected)")
+        lines.append("# Commandstats")
+        let calls = stats.commands, errors = stats.errors
+        for command in Command.allCases where calls[command.rawValue] > 0 || errors[command.rawValue] > 0 {
+            lines.append("cmdstat_\(command.spec.name.lowercased()):calls=\(calls[command.rawValue]),errors=\(errors[command.rawValue])")
+        }
+        lines.append("unknown_commands:\(errors[Command.allCases.count])")
+        return lines.joined(separator: "\r\n")
+    }
+}
+
+public enum RecdVersion {
+    public static let string = "0.1.0"
+}

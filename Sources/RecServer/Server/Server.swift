@@ -1,0 +1,52 @@
+import Foundation
+import RecCore
+
+/// The network service: one listening socket, `threads` event loops each on
+/// its own thread, all answering from the same `IndexStore`.
+public final class Server: ServerInfoSource, @unchecked Sendable {
+    // @unchecked: `loops`, `threads` and `listener` are set in `start()` and
+    // cleared in `stop()`, both called from the owning (main) thread only.
+    public let config: ServerConfig
+    public let store: IndexStore
+    public let stats = ServerStats()
+    private var listener: ListeningSocket?
+    private var loops: [EventLoop] = []
+    private let finished = DispatchGroup()
+
+    public init(config: ServerConfig, store: IndexStore) {
+        self.config = config
+        self.store = store
+    }
+
+    public var boundPort: Int { listener?.port ?? config.port }
+    public var threadCount: Int { loops.count }
+
+    /// Binds and starts the loops. Returns the bound port.
+    @discardableResult
+    public func start() throws(SocketError) -> Int {
+        let listener = try ListeningSocket(host: config.bind, port: config.port)
+        self.listener = listener
+        for i in 0..<config.resolvedThreads {
+            let loop = try EventLoop(listener: listener, config: config, stats: stats, store: store)
+            loop.handler.server = self
+            loops.append(loop)
+            finished.enter()
+            let thread = Thread { [finished] in
+                loop.run()
+                finished.leave()
+            }
+            thread.name = "recd-loop-\(i)"
+            thread.start()
+        }
+        return listener.port
+    }
+
+    /// Stops every loop, closes every connection and the listener, and waits.
+    public func stop() {
+        for loop in loops { loop.stop() }
+        finished.wait()
+        loops.removeAll()
+        listener?.close()
+        listener = nil
+    }
+}

@@ -1,0 +1,27 @@
+import RecCore
+
+/// Every setting of the daemon, with its default. `Settings.all` maps the
+/// names used in `recd.conf` and on the command line onto these properties.
+public struct ServerConfig: Sendable {
+    /// Address to listen on; 127.0.0.1 keeps the service off the network.
+    public var bind = "127.0.0.1"
+    /// TCP port for both dialects; 0 picks a free port (tests).
+    public var port = 7070
+    /// Event-loop threads; 0 means one per core.
+    public var threads = 0
+    /// Snapshot directory served at start.
+    public var snapshot = "config/sample"
+    /// Index build settings (shards, neighbours, similarity, decay, weights).
+    public var build = BuildConfig()
+    /// Framing limits: line length, request size, argument count.
+    public var limits = RequestLimits()
+    /// Connections beyond this many get an error and are closed.
+    public var maxClients = 10_000
+    /// Largest `k` a query may ask for.
+    public var maxK = 1000
+    public var logLevel = Log.Level.info
+
+    public init() {}
+
+    public var resolvedThreads: Int { threads > 0 ? threads : BuildConfig.defaultShards }
+}

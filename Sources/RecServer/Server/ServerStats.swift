@@ -1,0 +1,30 @@
+import Synchronization
+
+/// Counters shared by all event loops. Connection counts are atomics; the
+/// per-command counts are kept per loop and merged under a lock once per
+/// batch of commands, so the lock is taken per read, not per command.
+public final class ServerStats: Sendable {
+    public let startTime = ContinuousClock.now
+    public let connectedClients = Atomic<Int>(0)
+    public let totalConnections = Atomic<Int>(0)
+    public let rejectedConnections = Atomic<Int>(0)
+    private let commandCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count))
+    private let errorCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count + 1))
+
+    public init() {}
+
+    var uptimeSeconds: Int { Int((ContinuousClock.now - startTime).components.seconds) }
+
+    /// `errors` has one slot per command plus a last slot for unknown commands.
+    func merge(commands: inout [Int], errors: inout [Int]) {
+        commandCounts.withLock { total in
+            for i in 0..<commands.count where commands[i] != 0 { total[i] += commands[i]; commands[i] = 0 }
+        }
+        errorCounts.withLock { total in
+            for i in 0..<errors.count where errors[i] != 0 { total[i] += errors[i]; errors[i] = 0 }
+        }
+    }
+
+    public var commands: [Int] { commandCounts.withLock { $0 } }
+    public var errors: [Int] { errorCounts.withLock { $0 } }
+}

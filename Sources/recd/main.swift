@@ -1,0 +1,49 @@
+import RecCore
+import RecServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// recd: the recommendation daemon. Everything lives in RecServer; this file
+// only turns arguments into a config and exits with a message on failure.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let config: ServerConfig
+do {
+    let (loaded, commandLine) = try ConfigLoader.load(arguments: arguments)
+    if commandLine.showHelp {
+        print("usage: recd [--config FILE] [--name value ...]\n\nsettings (also in config/recd.conf):")
+        for s in Settings.all {
+            print("  --\(s.name) \(s.defaultValue)".padding(toLength: 34, withPad: " ", startingAt: 0) + s.help)
+        }
+        exit(0)
+    }
+    config = loaded
+} catch {
+    Log.error("bad_config", ["error": error.description])
+    exit(2)
+}
+Log.setLevel(config.logLevel)
+Log.info("starting", ["version": RecdVersion.string, "snapshot": config.snapshot, "shards": config.build.shards])
+
+let index: RecIndex
+do {
+    index = try Daemon.buildIndex(config)
+} catch {
+    Log.error("snapshot_failed", ["error": error.description])
+    exit(1)
+}
+
+let server = Server(config: config, store: IndexStore(index))
+do {
+    let port = try server.start()
+    Log.info("ready", [
+        "addr": "\(config.bind):\(port)", "items": index.itemCount, "users": index.userCount,
+        "neighbors": index.stats.neighborEntries, "build_ms": Int(index.stats.totalSeconds * 1000),
+        "threads": server.threadCount,
+    ])
+} catch {
+    Log.error("listen_failed", ["error": error.description])
+    exit(1)
+}
+Daemon.serveUntilSignalled(server)
