@@ -24,7 +24,8 @@ let package = Package(
             dependencies: ["RecCore", "RecServer"],
             path: "Benchmarks/recbench"
         ),
-        .testTarget(name: "RecCoreTests", dependencies: ["RecCore"]),
-        .testTarget(name: "RecServerTests", dependencies: ["RecServer", "RecCore"]),
+        .target(name: "RecTestSupport", dependencies: ["RecCore", "RecServer"], path: "Tests/RecTestSupport"),
+        .testTarget(name: "RecCoreTests", dependencies: ["RecCore", "RecTestSupport"]),
+        .testTarget(name: "RecServerTests", dependencies: ["RecServer", "RecCore", "RecTestSupport"]),
     ]
 )

@@ -33,6 +33,11 @@ public struct Catalog: Sendable {
         category[Int(item)] = name.isEmpty ? Catalog.noCategory : categories.intern(name)
     }
 
+    public mutating func setCategory(_ item: UInt32, _ name: String) {
+        var name = name
+        name.withUTF8 { setCategory(item, $0) }
+    }
+
     public mutating func setInStock(_ item: UInt32, _ value: Bool) {
         ensureCount(Int(item) + 1)
         inStock[Int(item)] = value

@@ -13,6 +13,7 @@ public struct Setting: Sendable {
         if let expected = apply(&config, value) {
             throw .badValue(name: name, value: value, expected: expected, origin: origin)
         }
+        config.effective[name] = value
     }
 }
 

@@ -33,7 +33,7 @@ final class EventLoop: @unchecked Sendable {
         self.config = config
         self.stats = stats
         self.handler = CommandHandler(config: config, stats: stats, store: store)
-        try selector.add(listener.fd, [.read, .exclusive])
+        try selector.add(listener.fd, .acceptExclusive)
     }
 
     /// Asks the loop to finish; callable from any thread.
@@ -101,15 +101,19 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func service(_ conn: Connection, _ events: UInt32) {
-        if Selector.isWritable(events) && conn.pendingOutput > 0 {
-            if !flush(conn) { return }
-            // Output drained: requests held back by backpressure can go on.
-            if conn.inEnd > conn.inStart { processInput(conn) }
-        }
         if Selector.isReadable(events) && !conn.closeWhenFlushed && conn.pendingOutput < EventLoop.outputHighWater {
             readAvailable(conn)
         }
-        if !flush(conn) { return }
+        // Requests already buffered (held back by backpressure, or pipelined
+        // past the last read) must run even if the client sends nothing more.
+        while true {
+            if !flush(conn) { return }
+            guard conn.inStart < conn.inEnd, !conn.closeWhenFlushed,
+                  conn.pendingOutput < EventLoop.outputHighWater else { break }
+            let before = conn.inStart
+            processInput(conn)
+            if conn.inStart == before && !conn.closeWhenFlushed { break }  // an incomplete frame
+        }
         if conn.pendingOutput == 0 && (conn.closeWhenFlushed || conn.peerClosed) {
             close(conn)
             return

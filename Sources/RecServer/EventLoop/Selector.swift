@@ -10,8 +10,9 @@ final class Selector {
         let rawValue: UInt32
         static let read = Interest(rawValue: CEPOLL_IN | CEPOLL_RDHUP)
         static let write = Interest(rawValue: CEPOLL_OUT)
-        /// Shared listener: wake one loop per connection, not all of them.
-        static let exclusive = Interest(rawValue: CEPOLL_EXCLUSIVE)
+        /// The shared listener: wake one loop per connection, not all of them.
+        /// (EPOLLEXCLUSIVE refuses EPOLLRDHUP, hence plain EPOLLIN.)
+        static let acceptExclusive = Interest(rawValue: CEPOLL_IN | CEPOLL_EXCLUSIVE)
     }
 
     let epfd: Int32

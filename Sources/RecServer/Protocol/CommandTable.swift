@@ -32,8 +32,8 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "trending items by time-decayed popularity"),
         Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [...]",
              summary: "empty reply, so redis-cli's start-up probe succeeds"),
-        Spec(name: "CONFIG", minArgs: 1, maxArgs: -1, syntax: "CONFIG GET name",
-             summary: "empty reply, so redis-benchmark's start-up probe succeeds"),
+        Spec(name: "CONFIG", minArgs: 2, maxArgs: 2, syntax: "CONFIG GET name",
+             summary: "[name, value] of a setting; Redis's save and appendonly answer as recd has them"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

@@ -51,8 +51,25 @@ public struct ReplyEncoder {
         if dialect == .resp { out.append(contentsOf: Array("*0\r\n".utf8)) } else { out.append(contentsOf: Array("OK\n".utf8)) }
     }
 
+    /// A two-element array (RESP) or `OK name value` (line).
+    public func pair(_ name: String, _ value: String, into out: inout [UInt8]) {
+        if dialect == .resp { out.append(contentsOf: Array("*2\r\n".utf8)) } else { out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")]) }
+        for var s in [name, value] {
+            s.withUTF8 { bytes in
+                if dialect == .resp {
+                    bulk(bytes, into: &out)
+                } else {
+                    out.append(0x20)
+                    escapeToken(bytes, into: &out)
+                }
+            }
+        }
+        if dialect == .line { out.append(0x0A) }
+    }
+
     /// A whole text (INFO, HELP). RESP: one bulk string, lines kept. Line
-    /// dialect: the text's lines joined by spaces, so it stays one line.
+    /// dialect: the text's lines joined by spaces, so it stays one line, and
+    /// `# Section` banners left out.
     public func text(_ text: String, into out: inout [UInt8]) {
         switch dialect {
         case .resp:
@@ -60,11 +77,9 @@ public struct ReplyEncoder {
             copy.withUTF8 { bulk($0, into: &out) }
         case .line:
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
-            var pendingSpace = true
-            for b in text.utf8 {
-                if b == 0x0A || b == 0x0D { pendingSpace = true; continue }
-                if pendingSpace { out.append(0x20); pendingSpace = false }
-                out.append(b)
+            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where !line.hasPrefix("#") {
+                out.append(0x20)
+                out.append(contentsOf: line.utf8)
             }
             out.append(0x0A)
         }

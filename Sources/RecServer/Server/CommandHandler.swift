@@ -68,11 +68,23 @@ final class CommandHandler {
             encoder.status("OK", into: &out)
             return .close
         case .info:
+            stats.merge(commands: &commandCounts, errors: &errorCounts)  // count this batch too
             encoder.text(InfoReport.text(index: index, stats: stats, config: config, server: server), into: &out)
         case .help:
             encoder.text(Command.specs.map { "\($0.syntax) -- \($0.summary)" }.joined(separator: "\r\n"), into: &out)
-        case .command, .config:
+        case .command:
             encoder.emptyArray(into: &out)
+        case .config:
+            guard ByteParsing.equalsLowercase(request[1], "get") else {
+                throw .syntax("only CONFIG GET name is supported")
+            }
+            let name = String(decoding: request[2], as: UTF8.self).lowercased()
+            // redis-benchmark probes `save` and `appendonly`: no RDB schedule, no AOF.
+            guard let value = config.effective[name] ?? ["save": "", "appendonly": "no"][name] else {
+                encoder.emptyArray(into: &out)
+                return .keepOpen
+            }
+            encoder.pair(name, value, into: &out)
         case .sim:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             index.similar(to: index.items.lookup(request[1]), options: options, scratch: scratch)

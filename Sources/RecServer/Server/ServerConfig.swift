@@ -20,6 +20,8 @@ public struct ServerConfig: Sendable {
     /// Largest `k` a query may ask for.
     public var maxK = 1000
     public var logLevel = Log.Level.info
+    /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
+    public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 
     public init() {}
 

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import RecTestSupport
+@testable import RecCore
+
+/// The tiny fixture (see `Fixtures.tinyEvents`) worked by hand:
+/// c_A = 3, c_B = 3, c_C = 2, c_D = 1, N = 5; c_AB = 2, c_AC = 1, c_BC = 2.
+@Suite struct SimilarityTests {
+    func score(_ index: RecIndex, _ a: String, _ b: String) -> Float? {
+        index.neighborNames(a).first { $0.0 == b }?.1
+    }
+
+    func close(_ x: Float?, _ y: Double, _ tolerance: Double = 1e-5) -> Bool {
+        guard let x else { return false }
+        return abs(Double(x) - y) < tolerance
+    }
+
+    @Test func cosine_OnBinaryAffinities_IsSharedUsersOverRootOfCounts() {
+        let index = Fixtures.tinyIndex(.cosine)
+        #expect(close(score(index, "A", "B"), 2 / 3))           // 2 / sqrt(3 * 3)
+        #expect(close(score(index, "A", "C"), 1 / sqrt(6.0)))   // 1 / sqrt(3 * 2)
+        #expect(close(score(index, "B", "C"), 2 / sqrt(6.0)))   // 2 / sqrt(3 * 2)
+        #expect(close(score(index, "C", "B"), 2 / sqrt(6.0)))   // symmetric
+        #expect(index.neighborNames("D").isEmpty)
+        #expect(index.neighborNames("B").map(\.0) == ["C", "A"])  // best first
+    }
+
+    @Test func jaccard_IsSharedOverUnion() {
+        let index = Fixtures.tinyIndex(.jaccard)
+        #expect(close(score(index, "A", "B"), 0.5))       // 2 / (3 + 3 - 2)
+        #expect(close(score(index, "A", "C"), 0.25))      // 1 / (3 + 2 - 1)
+        #expect(close(score(index, "B", "C"), 2.0 / 3))   // 2 / (3 + 2 - 2)
+    }
+
+    @Test func lift_IsObservedOverExpectedCooccurrence() {
+        let index = Fixtures.tinyIndex(.lift)
+        #expect(close(score(index, "A", "B"), 5.0 * 2 / 9))  // N c_AB / (c_A c_B)
+        #expect(close(score(index, "A", "C"), 5.0 * 1 / 6))
+        #expect(close(score(index, "B", "C"), 5.0 * 2 / 6))
+    }
+
+    @Test func llr_MatchesDunningsFormula_AndDropsNegativeAssociation() {
+        let index = Fixtures.tinyIndex(.llr)
+        // B,C: k11 = 2, k12 = 1, k21 = 0, k22 = 2 (u4, u5 have neither).
+        // G^2 = 2 (H(rows) + H(cols) - H(matrix)), H(x...) = xlnx(sum) - sum xlnx(each).
+        func xlx(_ x: Double) -> Double { x > 0 ? x * log(x) : 0 }
+        let rows = xlx(5) - xlx(3) - xlx(2), cols = xlx(5) - xlx(2) - xlx(3)
+        let matrix = xlx(5) - xlx(2) - xlx(1) - xlx(0) - xlx(2)
+        #expect(close(score(index, "B", "C"), 2 * (rows + cols - matrix)))
+        // A,C: k11 = 1, k12 = 2, k21 = 1, k22 = 1: P(C|A) = 1/3 < P(C|not A) = 1/2.
+        #expect(score(index, "A", "C") == nil)
+        #expect(SimilarityKind.logLikelihoodRatio(k11: 1, k12: 2, k21: 1, k22: 1) == 0)
+    }
+
+    @Test func cosine_UsesEventWeights_NotJustCounts() {
+        // u1 now views B (weight 1) and buys A (weight 5): the A-B overlap
+        // through u1 is 5 * 1; through u2 5 * 5.
+        var events = EventTable()
+        events.append(user: "u1", item: "A", type: .purchase, time: Fixtures.t0)
+        events.append(user: "u1", item: "B", type: .view, time: Fixtures.t0)
+        events.append(user: "u2", item: "A", type: .purchase, time: Fixtures.t0)
+        events.append(user: "u2", item: "B", type: .purchase, time: Fixtures.t0)
+        var config = Fixtures.plainConfig()
+        config.weights = EventWeights(view: 1, cart: 3, purchase: 5)
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        let expected = (5.0 * 1 + 5 * 5) / (sqrt(50.0) * sqrt(26.0))
+        #expect(close(score(index, "A", "B"), expected))
+    }
+
+    @Test func timeDecay_HalvesAnEventsWeightPerHalfLife() throws {
+        var events = EventTable()
+        events.append(user: "u1", item: "old", type: .purchase, time: Fixtures.t0 - 2 * Fixtures.day)
+        events.append(user: "u1", item: "new", type: .purchase, time: Fixtures.t0)
+        events.append(user: "u1", item: "new", type: .view, time: Fixtures.t0 - Fixtures.day)
+        var config = Fixtures.plainConfig()
+        config.halfLifeDays = 1
+        config.weights = EventWeights(view: 2, cart: 1, purchase: 4)
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        let range = index.histories.range(of: 0)
+        let weights = Dictionary(uniqueKeysWithValues: range.map { (index.items.name(index.histories.items[$0]), index.histories.weights[$0]) })
+        #expect(close(weights["old"], 1))      // 4 * 2^-2
+        #expect(close(weights["new"], 4 + 1))  // 4 * 2^0 + 2 * 2^-1
+        #expect(close(index.popularity.score[Int(try #require(index.items.lookup("new")))], 5))
+    }
+
+    @Test func minSupport_DropsPairsSharedByTooFewUsers() {
+        var config = Fixtures.plainConfig(.jaccard)
+        config.minSupport = 2
+        let index = IndexBuilder.build(Snapshot(events: Fixtures.tinyEvents()), config: config)
+        #expect(score(index, "A", "B") != nil)  // 2 shared users
+        #expect(score(index, "A", "C") == nil)  // 1 shared user
+    }
+
+    @Test func longHistories_AreCappedToTheMostRecentItems() {
+        var events = EventTable()
+        for i in 0..<10 {
+            events.append(user: "whale", item: "i\(i)", type: .purchase, time: Fixtures.t0 + Int64(i))
+        }
+        var config = Fixtures.plainConfig()
+        config.maxHistory = 3
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        let kept = index.histories.range(of: 0).map { index.items.name(index.histories.items[$0]) }
+        #expect(kept == ["i7", "i8", "i9"])
+    }
+
+    @Test(arguments: SimilarityKind.allCases)
+    func shardCount_DoesNotChangeTheIndex(kind: SimilarityKind) {
+        let events = Fixtures.randomEvents(users: 400, items: 120, seed: 11)
+        var one = Fixtures.plainConfig(kind, shards: 1)
+        one.halfLifeDays = 30
+        var five = one
+        five.shards = 5
+        let a = IndexBuilder.build(Snapshot(events: events), config: one)
+        let b = IndexBuilder.build(Snapshot(events: events), config: five)
+        #expect(a.neighbors.offsets == b.neighbors.offsets)
+        #expect(a.neighbors.ids == b.neighbors.ids)
+        #expect(a.neighbors.scores == b.neighbors.scores)
+    }
+
+    @Test func neighbourRows_AreTopKByBruteForce_SortedWithStableTies() {
+        let events = Fixtures.randomEvents(users: 300, items: 60, groups: 3, seed: 5)
+        var config = Fixtures.plainConfig(.jaccard, shards: 3)
+        config.neighbors = 7
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        // Brute force: every pair's jaccard from user sets.
+        var usersOf = [Set<UInt32>](repeating: [], count: index.itemCount)
+        for u in 0..<index.userCount {
+            for h in index.histories.range(of: UInt32(u)) { usersOf[Int(index.histories.items[h])].insert(UInt32(u)) }
+        }
+        for i in 0..<index.itemCount {
+            var all: [(UInt32, Float)] = []
+            for j in 0..<index.itemCount where j != i {
+                let both = usersOf[i].intersection(usersOf[j]).count
+                if both == 0 { continue }
+                all.append((UInt32(j), Float(both) / Float(usersOf[i].count + usersOf[j].count - both)))
+            }
+            all.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+            let expected = all.prefix(7)
+            let range = index.neighbors.range(of: UInt32(i))
+            #expect(Array(index.neighbors.ids[range]) == expected.map(\.0))
+            for (x, e) in zip(range, expected) { #expect(abs(index.neighbors.scores[x] - e.1) < 1e-6) }
+        }
+    }
+}

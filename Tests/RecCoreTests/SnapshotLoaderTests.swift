@@ -1,0 +1,127 @@
+import Testing
+import RecTestSupport
+@testable import RecCore
+
+@Suite struct SnapshotLoaderTests {
+    func load(_ events: String, items: String? = nil) throws -> Snapshot {
+        var files = ["events.tsv": events]
+        if let items { files["items.tsv"] = items }
+        return try SnapshotLoader.load(directory: Fixtures.directory(files))
+    }
+
+    @Test func columns_AreFoundByName_InAnyOrder_WithUnknownOnesIgnored() throws {
+        let s = try load("""
+            timestamp\tnote\titem\tuser\ttype\tquantity
+            2010-12-01T08:26:00\thello\tA\tu1\tpurchase\t6
+            1291191960\t\tB\tu1\tVIEW\t
+            1291191960\tx\tA\tu2\tcart\t2
+
+            """)
+        #expect(s.events.count == 3)
+        #expect(s.events.users.count == 2)
+        #expect(s.events.items.count == 2)
+        #expect(s.events.type == [.purchase, .view, .cart])
+        #expect(s.events.quantity == [6, 1, 2])
+        #expect(s.events.time == [1_291_191_960, 1_291_191_960, 1_291_191_960])
+        #expect(s.report.rowsRejected == 0)
+    }
+
+    @Test func crlfLineEnds_ByteOrderMark_AndBlankLines_AreAccepted() throws {
+        let s = try load("\u{FEFF}user\titem\ttype\ttimestamp\r\nu1\tA\tview\t100\r\n\r\nu2\tB\tview\t200\r\n")
+        #expect(s.events.count == 2)
+        #expect(s.events.items.name(1) == "B")
+    }
+
+    @Test func badRows_AreCountedAndSampled_WithFileLineAndReason() throws {
+        let s = try load("""
+            user\titem\ttype\ttimestamp\tquantity
+            u1\tA\tpurchase\t100\t1
+            u1\tA\tteleport\t100\t1
+            u2\tB\tview\tlast tuesday\t1
+            u3\tC\tview
+            \tC\tview\t100\t1
+            u4\tD\tview\t100\t-3
+            u5\tE\tview\t100\tlots
+            u6\tF\tview\t100\t2
+
+            """)
+        #expect(s.events.count == 2)
+        #expect(s.report.rowsRead == 8)
+        #expect(s.report.rowsRejected == 6)
+        #expect(s.report.samples.count == LoadReport.sampleLimit)
+        let first = s.report.samples[0]
+        #expect(first.file.hasSuffix("events.tsv"))
+        #expect(first.line == 3)
+        #expect(first.reason.contains("unknown event type 'teleport'"))
+        #expect(s.report.samples[1].reason.contains("bad timestamp 'last tuesday'"))
+        #expect(s.report.samples[2].reason.contains("expected 5 fields, found 3"))
+        #expect(s.report.samples[3].reason == "empty user")
+        #expect(s.report.samples[4].reason.contains("not positive"))
+    }
+
+    @Test func missingRequiredColumns_IsAnError_NamingFileAndColumns() throws {
+        let dir = Fixtures.directory(["events.tsv": "user\titem\twhen\nu1\tA\t100\n"])
+        #expect(throws: SnapshotError.missingColumns(path: dir + "/events.tsv", missing: ["type", "timestamp"],
+                                                     found: ["user", "item", "when"])) {
+            try SnapshotLoader.load(directory: dir)
+        }
+    }
+
+    @Test func snapshotWithNoUsableRows_IsAnError_ShowingTheFirstReasons() throws {
+        let dir = Fixtures.directory(["events.tsv": "user\titem\ttype\ttimestamp\nu1\tA\tfly\t100\n"])
+        do {
+            _ = try SnapshotLoader.load(directory: dir)
+            Issue.record("expected an error")
+        } catch {
+            guard case .noUsableRows(let path, let rejected, let samples) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
+            #expect(path.hasSuffix("events.tsv"))
+            #expect(rejected == 1)
+            #expect(samples.first?.line == 2)
+            #expect(error.description.contains("events.tsv:2: unknown event type 'fly'"))
+        }
+    }
+
+    @Test func missingDirectoryEventsFileOrHeader_AreClearErrors() throws {
+        #expect(throws: SnapshotError.directoryNotFound(path: "/nonexistent/snap")) {
+            try SnapshotLoader.load(directory: "/nonexistent/snap")
+        }
+        let noEvents = Fixtures.directory(["items.tsv": "item\nA\n"])
+        #expect(throws: SnapshotError.fileMissing(path: noEvents + "/events.tsv")) {
+            try SnapshotLoader.load(directory: noEvents)
+        }
+        let empty = Fixtures.directory(["events.tsv": ""])
+        #expect(throws: SnapshotError.emptyFile(path: empty + "/events.tsv")) {
+            try SnapshotLoader.load(directory: empty)
+        }
+    }
+
+    @Test func itemsFile_FillsTheCatalog_AndItsBadRowsAreReported() throws {
+        let s = try load("user\titem\ttype\ttimestamp\nu1\tA\tview\t1\nu1\tZ\tview\t1\n", items: """
+            item\ttitle\tcategory\tprice\tinstock
+            A\tWhite heart\tcandles\t2.55\t1
+            B\tRed heart\tcandles\t\t0
+            C\tBroken\tcandles\tcheap\t1
+            D\tMaybe\thome\t1.0\tperhaps
+
+            """)
+        let a = try #require(s.events.items.lookup("A"))
+        let b = try #require(s.events.items.lookup("B"))
+        let z = try #require(s.events.items.lookup("Z"))
+        #expect(s.events.items.lookup("C") == nil)
+        #expect(s.catalog.title(a) == "White heart")
+        #expect(s.catalog.price[Int(a)] == 2.55)
+        #expect(s.catalog.price[Int(b)].isNaN)
+        #expect(s.catalog.inStock[Int(b)] == false)
+        #expect(s.catalog.category[Int(a)] == s.catalog.category[Int(b)])
+        // An item only in events gets the defaults.
+        #expect(s.catalog.category[Int(z)] == Catalog.noCategory)
+        #expect(s.catalog.inStock[Int(z)])
+        #expect(s.report.rowsRejected == 2)
+        #expect(s.report.samples.map(\.line) == [4, 5])
+        #expect(s.report.samples[0].reason.contains("bad price 'cheap'"))
+        #expect(s.report.samples[1].reason.contains("bad instock 'perhaps'"))
+    }
+}
