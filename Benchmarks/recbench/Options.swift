@@ -31,6 +31,12 @@ struct Options {
 
     func string(_ name: String) -> String? { values[name] }
 
+    /// A switch: present (`--name`, `--name 1`, `--name=yes`) or absent.
+    func flag(_ name: String) -> Bool {
+        guard let v = values[name] else { return false }
+        return v != "0" && v != "no" && v != "false"
+    }
+
     func required(_ name: String) -> String {
         guard let v = values[name] else { Options.fail("missing --\(name)") }
         return v

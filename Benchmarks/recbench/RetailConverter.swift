@@ -15,6 +15,18 @@ enum RetailConverter {
         let out = options.required("out")
         let from = options.string("from") ?? "0000"
         let to = options.string("to") ?? "9999"
+        // redis-benchmark's `-r N` puts 12-digit numbers below N where a command
+        // says __rand_int__; with ids renumbered that way its requests all hit.
+        let numeric = options.flag("numeric-ids")
+        var userNumbers: [String: String] = [:], itemNumbers: [String: String] = [:]
+        func renumber(_ id: String, _ table: inout [String: String]) -> String {
+            guard numeric else { return id }
+            if let n = table[id] { return n }
+            let digits = String(table.count)
+            let n = String(repeating: "0", count: 12 - digits.count) + digits
+            table[id] = n
+            return n
+        }
         guard let bytes = try? FileBytes.read(input) else { Options.fail("cannot read \(input)") }
         var events = "user\titem\ttype\ttimestamp\tquantity\n"
         var items: [String: (title: String, price: String)] = [:]
@@ -32,7 +44,8 @@ enum RetailConverter {
                       let quantity = Int(s(3)), quantity > 0, let price = Double(s(5)), price > 0,
                       day >= from, day <= to
                 else { skipped += 1; continue }
-                events += "\(customer)\t\(code)\tpurchase\t\(date)\t\(quantity)\n"
+                let user = renumber(customer, &userNumbers), item = renumber(code, &itemNumbers)
+                events += "\(user)\t\(item)\tpurchase\t\(date)\t\(quantity)\n"
                 kept += 1
                 let title = s(2).trimmingSpaces()
                 if items[code] == nil { order.append(code); items[code] = (title, s(5)) }
@@ -44,11 +57,12 @@ enum RetailConverter {
         var itemsText = "item\ttitle\tcategory\tprice\tinstock\n"
         for code in order {
             let item = items[code]!
-            itemsText += "\(code)\t\(item.title)\t\(category(of: item.title))\t\(item.price)\t1\n"
+            itemsText += "\(numeric ? itemNumbers[code]! : code)\t\(item.title)\t\(category(of: item.title))\t\(item.price)\t1\n"
         }
         write(events, to: out + "/events.tsv")
         write(itemsText, to: out + "/items.tsv")
         print("wrote \(out): \(kept) purchase events, \(order.count) items (\(skipped) source rows left out)")
+        if numeric { print("ids renumbered: users 0..<\(userNumbers.count), items 0..<\(itemNumbers.count) (12 digits)") }
     }
 
     /// First matching keyword group wins; "other" when none matches.

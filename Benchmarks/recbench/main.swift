@@ -11,7 +11,7 @@ usage: recbench <command> [options]
   build   --snapshot DIR [--queries N] [--similarity S] [--shards N]
           index build time per phase, peak RSS, bytes per item, and
           in-process latency of SIM, REC, SESSION and POPULAR
-  retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--numeric-ids]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
 

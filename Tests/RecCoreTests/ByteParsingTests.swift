@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func decimals_AgreeWithTheStandardLibraryOnRandomValues() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let v = Double(Int64(bitPattern: rng.next()) % 1_000_000_000) / 1000.0
             let parsed = double(String(v))!
@@ -86,14 +86,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

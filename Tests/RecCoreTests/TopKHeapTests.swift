@@ -10,7 +10,7 @@ import RecTestSupport
     }
 
     @Test func keepsTheBestK_MatchingAFullSort_OnRandomInputs() {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var heap = TopKHeap(capacity: 4)
         for trial in 0..<300 {
             let n = Int(rng.next() % 40)

@@ -27,7 +27,7 @@ import RecTestSupport
     }
 
     @Test func scores_RoundTripWithinSixDigits_OnRandomValues() {
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         for _ in 0..<5000 {
             let v = Float(Double(rng.next() % 10_000_000) / 1000) * (rng.next() % 2 == 0 ? 1 : 1e-4)
             let text = score(v)
@@ -57,6 +57,12 @@ import RecTestSupport
         #expect(encode(.line) { $0.status("PONG", into: &$1) } == "PONG\n")
         #expect(encode(.resp) { $0.error("ARGS", "bad\r\nthing", into: &$1) } == "-ERR ARGS bad  thing\r\n")
         #expect(encode(.line) { $0.error("ARGS", "bad", into: &$1) } == "ERR ARGS bad\n")
+    }
+
+    @Test func infoText_IsABulkInRESP_AndOneLineOfFieldsInTheLineDialect() {
+        let info = "# Server\r\nuptime_in_seconds:3\r\n# Index\r\nitems:4\r\n"
+        #expect(encode(.resp) { $0.text(info, into: &$1) } == "$49\r\n\(info)\r\n")
+        #expect(encode(.line) { $0.text(info, into: &$1) } == "OK uptime_in_seconds:3 items:4\n")
     }
 
     @Test func recommendations_AreWithScoresArrays_WithAFallbackMarkerPair() {

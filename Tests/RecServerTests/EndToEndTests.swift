@@ -142,4 +142,26 @@ import RecTestSupport
         }
         #expect(failures.withLock { $0 } == 0)
     }
+
+    /// The real Redis client, when installed (`apt-get install redis-tools`).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-cli"),
+                   "needs /usr/bin/redis-cli (apt-get install redis-tools)"))
+    func redisCLI_TalksToRecd() throws {
+        let server = try TestServer(index: Fixtures.tinyIndex())
+        func redisCLI(_ args: String...) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+            process.arguments = ["-p", String(server.port)] + args
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try redisCLI("PING") == "PONG\n")
+        #expect(try redisCLI("SIM", "A", "k=2") == "B\n0.666667\nC\n0.408248\n")
+        #expect(try redisCLI("REC", "nobody", "k=1") == "A\n3\n(unknown)\n1\n")
+        #expect(try redisCLI("INFO").contains("items:4"))
+    }
 }

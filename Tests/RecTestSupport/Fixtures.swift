@@ -37,7 +37,7 @@ public enum Fixtures {
     /// A random shop under a fixed seed: `users` users, each buying a few
     /// items from one of `groups` clusters, so similar items exist.
     public static func randomEvents(users: Int, items: Int, groups: Int = 10, seed: UInt64) -> EventTable {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var e = EventTable()
         let perGroup = max(1, items / groups)
         for u in 0..<users {
@@ -68,19 +68,6 @@ public enum Fixtures {
         for _ in 0..<4 { dir.deleteLastPathComponent() }  // Tests/RecTestSupport/Fixtures.swift -> repo root's parent
         let path = dir.appendingPathComponent("shared/data/" + file).path
         return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-}
-
-/// SplitMix64: deterministic, so randomised tests repeat exactly.
-public struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -77,7 +77,7 @@ public struct ReplyEncoder {
             copy.withUTF8 { bulk($0, into: &out) }
         case .line:
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
-            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where !line.hasPrefix("#") {
+            for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {  // "\r\n" is one Character
                 out.append(0x20)
                 out.append(contentsOf: line.utf8)
             }
