@@ -26,24 +26,26 @@ do {
 Log.setLevel(config.logLevel)
 Log.info("starting", ["version": RecdVersion.string, "snapshot": config.snapshot, "shards": config.build.shards])
 
-let index: RecIndex
+let live: LiveService
 do {
-    index = try Daemon.buildIndex(config)
+    live = try LiveService.start(config)
 } catch {
-    Log.error("snapshot_failed", ["error": error.description])
+    Log.error("start_failed", ["error": error.description])
     exit(1)
 }
 
-let server = Server(config: config, store: IndexStore(index))
+let server = Server(live: live)
 do {
     let port = try server.start()
+    let index = live.store.load()
     Log.info("ready", [
         "addr": "\(config.bind):\(port)", "items": index.itemCount, "users": index.userCount,
         "neighbors": index.stats.neighborEntries, "build_ms": Int(index.stats.totalSeconds * 1000),
-        "threads": server.threadCount,
+        "threads": server.threadCount, "live_events": live.state.eventCount,
     ])
 } catch {
     Log.error("listen_failed", ["error": error.description])
     exit(1)
 }
 Daemon.serveUntilSignalled(server)
+live.log.syncIfDirty()

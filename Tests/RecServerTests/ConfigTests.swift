@@ -17,7 +17,9 @@ import RecTestSupport
         var result: [String: String] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("# ") {
             let words = line.dropFirst(2).split(separator: " ", maxSplits: 1).map(String.init)
-            if words.count == 2, Settings.named(words[0]) != nil, !words[1].contains(" ") { result[words[0]] = words[1] }
+            if words.count == 2, Settings.named(words[0]) != nil, !words[1].contains(" ") {
+                result[words[0]] = words[1] == "\"\"" ? "" : words[1]  // an empty value is written ""
+            }
         }
         return result
     }

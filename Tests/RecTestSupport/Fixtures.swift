@@ -83,3 +83,14 @@ extension RecIndex {
         (0..<result.count).map { (items.name(result.ids[$0]), result.scores[$0]) }
     }
 }
+
+extension Fixtures {
+    /// The tiny shop as a snapshot directory (events.tsv), timestamps `t0`.
+    public static func tinySnapshotDirectory(extraRows: String = "") -> String {
+        var rows = "user\titem\ttype\ttimestamp\n"
+        for (user, items) in [("u1", "AB"), ("u2", "ABC"), ("u3", "BC"), ("u4", "A"), ("u5", "D")] {
+            for item in items { rows += "\(user)\t\(item)\tpurchase\t\(t0)\n" }
+        }
+        return directory(["events.tsv": rows + extraRows])
+    }
+}

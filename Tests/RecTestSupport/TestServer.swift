@@ -19,6 +19,12 @@ public final class TestServer: @unchecked Sendable {  // immutable after init
         port = try server.start()
     }
 
+    /// A server with live state (EVENT, RELOAD, ...) over `live`.
+    public init(live: LiveService) throws {
+        server = Server(live: live)
+        port = try server.start()
+    }
+
     deinit { server.stop() }
 
     public func connect() throws -> TestClient { try TestClient(port: port) }

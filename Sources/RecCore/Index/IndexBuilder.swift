@@ -27,6 +27,7 @@ public enum IndexBuilder {
             Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
                        catalog: catalog)
         }
+        let repurchase = stats.time("repurchase") { Repurchase(events: events) }
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount
@@ -35,7 +36,7 @@ public enum IndexBuilder {
         stats.shards = shards
         return RecIndex(config: config, users: events.users, items: events.items, catalog: catalog,
                         histories: histories, neighbors: neighbors, popularity: popularity,
-                        referenceTime: referenceTime, stats: stats, report: snapshot.report)
+                        repurchase: repurchase, referenceTime: referenceTime, stats: stats, report: snapshot.report)
     }
 
     static func popularityScores(events: EventTable, config: BuildConfig, referenceTime: Int64) -> [Float] {

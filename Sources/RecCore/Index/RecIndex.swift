@@ -9,6 +9,7 @@ public final class RecIndex: Sendable {
     public let histories: UserHistories
     public let neighbors: NeighborIndex
     public let popularity: Popularity
+    public let repurchase: Repurchase
     /// Latest event time in the snapshot; decay is measured back from it.
     public let referenceTime: Int64
     public let stats: BuildStats
@@ -16,7 +17,7 @@ public final class RecIndex: Sendable {
 
     init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
          histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
-         referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+         repurchase: Repurchase, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
         self.config = config
         self.users = users
         self.items = items
@@ -24,6 +25,7 @@ public final class RecIndex: Sendable {
         self.histories = histories
         self.neighbors = neighbors
         self.popularity = popularity
+        self.repurchase = repurchase
         self.referenceTime = referenceTime
         self.stats = stats
         self.report = report
@@ -35,6 +37,6 @@ public final class RecIndex: Sendable {
     /// Bytes held by the index's arrays (not counting allocator overhead).
     public var memoryBytes: Int {
         users.memoryBytes + items.memoryBytes + catalog.memoryBytes + histories.memoryBytes
-            + neighbors.memoryBytes + popularity.memoryBytes
+            + neighbors.memoryBytes + popularity.memoryBytes + repurchase.memoryBytes
     }
 }

@@ -46,6 +46,13 @@ public struct ResultList {
         unknownSubject = false
     }
 
+    /// Puts `ids` before the current items (REC due=1: due items lead).
+    public mutating func prepend(ids first: [UInt32], scores firstScores: [Float]) {
+        ids.insert(contentsOf: first, at: 0)
+        scores.insert(contentsOf: firstScores, at: 0)
+        if !first.isEmpty { unknownSubject = false }
+    }
+
     @inline(__always)
     mutating func append(_ id: UInt32, _ score: Float) {
         ids.append(id)

@@ -16,6 +16,12 @@ public final class QueryScratch {
     /// Items named by the request (SESSION's visit, `exclude=`), filled by the caller.
     public var requestItems: [UInt32] = []
     public var excludeItems: [UInt32] = []
+    /// The asking user's live events for `REC`, as index ids and affinity
+    /// weights; the caller fills (or clears) them before each `recommend`.
+    public var liveItems: [UInt32] = []
+    public var liveWeights: [Float] = []
+    /// The asking user's live purchases for `DUE` (index id, Unix seconds).
+    public var livePurchases: [(item: UInt32, time: Int64)] = []
 
     public init() {
         requestItems.reserveCapacity(64)

@@ -39,23 +39,30 @@ extension RecIndex {
     }
 
     /// `REC user`: sum over the user's items of affinity x neighbour similarity.
+    /// The user's live events, resolved by the caller into `scratch.liveItems`
+    /// and `scratch.liveWeights`, count like history entries; with
+    /// `snapshotHistory` false (a forgotten user) only they count.
     /// - Complexity: O(H K + C log k) for H history items, K neighbours each, C candidates.
-    public func recommend(user: UInt32?, options: QueryOptions, scratch: QueryScratch) {
+    public func recommend(user: UInt32?, options: QueryOptions, scratch: QueryScratch, snapshotHistory: Bool = true) {
         scratch.begin(itemCount: itemCount)
         blockExcluded(scratch)
-        guard let user, Int(user) < userCount else {
+        let range = snapshotHistory ? user.map { Int($0) < userCount ? histories.range(of: $0) : 0..<0 } ?? 0..<0 : 0..<0
+        if range.isEmpty && scratch.liveItems.isEmpty && (user == nil || !snapshotHistory) {
             scratch.result.unknownSubject = true
             topUp(options, scratch)
             return
         }
-        let range = histories.range(of: user)
         for h in range {
             let i = histories.items[h]
             let w = histories.weights[h]
             for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
         }
+        for (i, w) in zip(scratch.liveItems, scratch.liveWeights) where Int(i) < itemCount {
+            for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+        }
         if options.seen == .exclude {
             for h in range { scratch.block(histories.items[h]) }
+            for i in scratch.liveItems where Int(i) < itemCount { scratch.block(i) }
         }
         selectCandidates(options, scratch)
     }

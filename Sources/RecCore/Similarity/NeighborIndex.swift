@@ -17,10 +17,13 @@ public struct NeighborIndex: Sendable {
     /// Total neighbour entries over all items.
     public var entryCount: Int { ids.count }
 
+    /// Items added live (by `ITEM` or `EVENT`) have ids past the built rows
+    /// and no neighbours until the next build.
     /// - Complexity: O(1).
     @inline(__always)
     public func range(of item: UInt32) -> Range<Int> {
-        Int(offsets[Int(item)])..<Int(offsets[Int(item) + 1])
+        guard Int(item) < itemCount else { return 0..<0 }
+        return Int(offsets[Int(item)])..<Int(offsets[Int(item) + 1])
     }
 
     public var memoryBytes: Int { offsets.capacity * 4 + ids.capacity * 4 + scores.capacity * 4 }

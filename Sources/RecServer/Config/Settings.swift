@@ -55,6 +55,20 @@ public enum Settings {
             c.snapshot = v
             return nil
         },
+        Setting(name: "snapshot-root", defaultValue: "", help: "RELOAD only reads snapshots below this directory; empty = the snapshot's parent") { c, v in
+            c.snapshotRoot = v
+            return nil
+        },
+        Setting(name: "data-dir", defaultValue: "data", help: "event log and saved snapshots") { c, v in
+            if v.isEmpty { return "a directory" }
+            c.dataDir = v
+            return nil
+        },
+        Setting(name: "appendfsync", defaultValue: "everysec", help: "event log fsync: always, everysec or no") { c, v in
+            guard let policy = FsyncPolicy(rawValue: v.lowercased()) else { return "always, everysec or no" }
+            c.appendFsync = policy
+            return nil
+        },
         Setting(name: "shards", defaultValue: "0", help: "index build shards, 0 = one per core",
                 apply: int(0...1024) { $0.build.shards = $1 == 0 ? BuildConfig.defaultShards : $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",

@@ -15,11 +15,17 @@ final class Connection {
     var closeWhenFlushed = false
     /// The peer shut down its side; finish replies, then close.
     var peerClosed = false
+    /// A command's reply is being computed off the loop (RELOAD, SAVE):
+    /// later commands wait, so replies stay in order.
+    var awaitingReply = false
+    /// Tells a reused fd's new connection from the one a deferred reply is for.
+    let serial: UInt64
     var args = ArgList()
 
     static let initialInput = 16 * 1024
 
-    init(fd: Int32) {
+    init(fd: Int32, serial: UInt64) {
+        self.serial = serial
         self.fd = fd
         input = [UInt8](repeating: 0, count: Connection.initialInput)
         output.reserveCapacity(16 * 1024)

@@ -1,3 +1,4 @@
+import Dispatch
 import CEpoll
 import RecCore
 import Synchronization
@@ -27,12 +28,17 @@ final class EventLoop: @unchecked Sendable {
     static let outputHighWater = 256 * 1024
     static let readsPerWakeup = 8
 
-    init(listener: ListeningSocket, config: ServerConfig, stats: ServerStats, store: IndexStore) throws(SocketError) {
+    /// Replies computed off the loop, waiting to be queued on their connection.
+    private let finished = Mutex<[(fd: Int32, serial: UInt64, bytes: [UInt8])]>([])
+    private var nextSerial: UInt64 = 0
+
+    init(listener: ListeningSocket, config: ServerConfig, stats: ServerStats, store: IndexStore,
+         live: LiveService? = nil) throws(SocketError) {
         self.selector = try Selector()
         self.listener = listener
         self.config = config
         self.stats = stats
-        self.handler = CommandHandler(config: config, stats: stats, store: store)
+        self.handler = CommandHandler(config: config, stats: stats, store: store, live: live)
         try selector.add(listener.fd, .acceptExclusive)
     }
 
@@ -54,6 +60,7 @@ final class EventLoop: @unchecked Sendable {
                     acceptPending()
                 } else if fd == selector.wakeFd {
                     selector.drainWake()
+                    deliverFinished()
                 } else if Int(fd) < connections.count, let conn = connections[Int(fd)] {
                     service(conn, events)
                 }
@@ -85,7 +92,8 @@ final class EventLoop: @unchecked Sendable {
                     continue
                 }
                 Syscall.setNoDelay(fd)
-                let conn = Connection(fd: fd)
+                nextSerial += 1
+                let conn = Connection(fd: fd, serial: nextSerial)
                 if Int(fd) >= connections.count {
                     connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
                 }
@@ -101,20 +109,20 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func service(_ conn: Connection, _ events: UInt32) {
-        if Selector.isReadable(events) && !conn.closeWhenFlushed && conn.pendingOutput < EventLoop.outputHighWater {
+        if Selector.isReadable(events) && !conn.closeWhenFlushed && !conn.awaitingReply && conn.pendingOutput < EventLoop.outputHighWater {
             readAvailable(conn)
         }
         // Requests already buffered (held back by backpressure, or pipelined
         // past the last read) must run even if the client sends nothing more.
         while true {
             if !flush(conn) { return }
-            guard conn.inStart < conn.inEnd, !conn.closeWhenFlushed,
+            guard conn.inStart < conn.inEnd, !conn.closeWhenFlushed, !conn.awaitingReply,
                   conn.pendingOutput < EventLoop.outputHighWater else { break }
             let before = conn.inStart
             processInput(conn)
             if conn.inStart == before && !conn.closeWhenFlushed { break }  // an incomplete frame
         }
-        if conn.pendingOutput == 0 && (conn.closeWhenFlushed || conn.peerClosed) {
+        if conn.pendingOutput == 0 && (conn.closeWhenFlushed || conn.peerClosed) && !conn.awaitingReply {
             close(conn)
             return
         }
@@ -156,7 +164,7 @@ final class EventLoop: @unchecked Sendable {
         let encoder = ReplyEncoder(dialect: dialect)
         let limits = config.limits
         conn.input.withUnsafeMutableBufferPointer { buffer in
-            while conn.inStart < conn.inEnd && !conn.closeWhenFlushed
+            while conn.inStart < conn.inEnd && !conn.closeWhenFlushed && !conn.awaitingReply
                 && conn.pendingOutput < EventLoop.outputHighWater {
                 switch RequestParser.parse(buffer, from: conn.inStart, to: conn.inEnd, limits: limits, args: &conn.args) {
                 case .incomplete:
@@ -169,11 +177,44 @@ final class EventLoop: @unchecked Sendable {
                     return
                 case .complete(let consumed):
                     conn.inStart += consumed
-                    if handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output) == .close {
-                        conn.closeWhenFlushed = true
+                    switch handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output) {
+                    case .keepOpen: break
+                    case .close: conn.closeWhenFlushed = true
+                    case .deferred(let work): runDeferred(work, for: conn, encoder)
                     }
                 }
             }
+        }
+    }
+
+    /// Runs a slow command's work on a background queue; its reply comes
+    /// back through `finished` and the loop's wake-up, in order.
+    func runDeferred(_ work: @escaping @Sendable () -> Result<String, CommandError>, for conn: Connection,
+                     _ encoder: ReplyEncoder) {
+        conn.awaitingReply = true
+        let fd = conn.fd, serial = conn.serial
+        DispatchQueue.global().async { [self] in
+            var bytes: [UInt8] = []
+            switch work() {
+            case .success(let message): encoder.status(message: "OK " + message, into: &bytes)
+            case .failure(let error): encoder.error(error.code, error.message, into: &bytes)
+            }
+            finished.withLock { $0.append((fd, serial, bytes)) }
+            selector.wakeUp()
+        }
+    }
+
+    /// Queues finished deferred replies and resumes their connections.
+    func deliverFinished() {
+        let ready = finished.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        for r in ready {
+            guard Int(r.fd) < connections.count, let conn = connections[Int(r.fd)], conn.serial == r.serial else { continue }
+            conn.output.append(contentsOf: r.bytes)
+            conn.awaitingReply = false
+            service(conn, 0)
         }
     }
 
@@ -206,7 +247,8 @@ final class EventLoop: @unchecked Sendable {
     /// the client is closing or over the output high-water mark.
     func updateInterest(_ conn: Connection) {
         let wantWrite = conn.pendingOutput > 0
-        let wantRead = !conn.closeWhenFlushed && !conn.peerClosed && conn.pendingOutput < EventLoop.outputHighWater
+        let wantRead = !conn.closeWhenFlushed && !conn.peerClosed && !conn.awaitingReply
+            && conn.pendingOutput < EventLoop.outputHighWater
         var interest: Selector.Interest = []
         if wantRead { interest.insert(.read) }
         if wantWrite { interest.insert(.write) }

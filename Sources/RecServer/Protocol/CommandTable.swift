@@ -2,6 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
+    case event, item, forget, due, reload, save
 
     public struct Spec: Sendable {
         public let name: String
@@ -24,7 +25,7 @@ public enum Command: Int, CaseIterable, Sendable {
         Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands"),
         Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
              summary: "items most similar to the item (customers who bought X also bought)"),
-        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include]",
+        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1]",
              summary: "personal picks from the user's weighted, time-decayed history"),
         Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
              summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
@@ -34,6 +35,18 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "empty reply, so redis-cli's start-up probe succeeds"),
         Spec(name: "CONFIG", minArgs: 2, maxArgs: 2, syntax: "CONFIG GET name",
              summary: "[name, value] of a setting; Redis's save and appendonly answer as recd has them"),
+        Spec(name: "EVENT", minArgs: 3, maxArgs: 5, syntax: "EVENT user item view|cart|purchase [ts=T] [qty=N]",
+             summary: "records what a visitor did; logged before the reply, the next REC sees it"),
+        Spec(name: "ITEM", minArgs: 2, maxArgs: 5, syntax: "ITEM item [instock=0|1] [category=C] [price=P] [title=T]",
+             summary: "catalog change, visible to filters at once; a new id adds the item"),
+        Spec(name: "FORGET", minArgs: 1, maxArgs: 1, syntax: "FORGET user",
+             summary: "removes the user's history from memory and their events from the event log"),
+        Spec(name: "DUE", minArgs: 1, maxArgs: -1, syntax: "DUE user \(filterSyntax) [now=T]",
+             summary: "items the user buys again whose usual interval has passed, most overdue first, with days overdue"),
+        Spec(name: "RELOAD", minArgs: 0, maxArgs: 2, syntax: "RELOAD [dir] [async]",
+             summary: "rebuilds from a snapshot while serving, then swaps; live events since the snapshot stay"),
+        Spec(name: "SAVE", minArgs: 0, maxArgs: 0, syntax: "SAVE",
+             summary: "writes the current state as a new snapshot in data-dir and empties the event log"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

@@ -6,7 +6,7 @@ import RecCore
 /// Line: exactly one `\n`-terminated line per reply; lists are
 /// `OK item score item score ...`, errors `ERR CODE message`, and bytes of
 /// ids that would break the line (space, control, `%`) are written `%XX`.
-public struct ReplyEncoder {
+public struct ReplyEncoder: Sendable {
     public let dialect: Dialect
 
     public init(dialect: Dialect) { self.dialect = dialect }
@@ -20,6 +20,13 @@ public struct ReplyEncoder {
     public func status(_ text: StaticString, into out: inout [UInt8]) {
         if dialect == .resp { out.append(UInt8(ascii: "+")) }
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        crlf(&out)
+    }
+
+    /// A status built at run time (operations' outcomes), line ends blanked.
+    public func status(message: String, into out: inout [UInt8]) {
+        if dialect == .resp { out.append(UInt8(ascii: "+")) }
+        for b in message.utf8 { out.append(b == 0x0D || b == 0x0A ? 0x20 : b) }
         crlf(&out)
     }
 

@@ -1,12 +1,20 @@
 /// A command that cannot run as given. The connection goes on; the reply is
 /// `ERR <code> <message>` with a message saying what to change.
-struct CommandError: Error {
-    let code: String
-    let message: String
+public struct CommandError: Error, Sendable {
+    public let code: String
+    public let message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
 
     static func arity(_ command: Command) -> CommandError {
         CommandError(code: "ARGS", message: "wrong number of arguments; usage: \(command.spec.syntax)")
     }
 
     static func syntax(_ message: String) -> CommandError { CommandError(code: "SYNTAX", message: message) }
+
+    /// The event log or a snapshot file could not be written: nothing was acknowledged.
+    static func storage(_ message: String) -> CommandError { CommandError(code: "STORAGE", message: message + "; not applied") }
 }

@@ -7,6 +7,8 @@ final class CommandHandler {
     enum Action {
         case keepOpen
         case close
+        /// The reply comes from `work`, run off the loop (RELOAD, SAVE).
+        case deferred(@Sendable () -> Result<String, CommandError>)
     }
 
     let config: ServerConfig
@@ -18,10 +20,13 @@ final class CommandHandler {
     var errorCounts = [Int](repeating: 0, count: Command.allCases.count + 1)
     weak var server: ServerInfoSource?
 
-    init(config: ServerConfig, stats: ServerStats, store: IndexStore) {
+    let live: LiveService?
+
+    init(config: ServerConfig, stats: ServerStats, store: IndexStore, live: LiveService? = nil) {
         self.config = config
         self.stats = stats
         self.view = IndexView(store: store)
+        self.live = live
     }
 
     /// Picks up a newly swapped index and publishes counters; once per batch.
@@ -58,6 +63,9 @@ final class CommandHandler {
 
     func run(_ command: Command, _ request: Request, _ encoder: ReplyEncoder,
              _ out: inout [UInt8]) throws(CommandError) -> Action {
+        // One atomic load: a write earlier in this batch (ITEM, RELOAD) must
+        // be visible to the next command, pipelined or not.
+        view.refresh()
         let index = view.index
         switch command {
         case .ping:
@@ -69,7 +77,7 @@ final class CommandHandler {
             return .close
         case .info:
             stats.merge(commands: &commandCounts, errors: &errorCounts)  // count this batch too
-            encoder.text(InfoReport.text(index: index, stats: stats, config: config, server: server), into: &out)
+            encoder.text(InfoReport.text(index: index, stats: stats, config: config, server: server, live: live), into: &out)
         case .help:
             encoder.text(Command.specs.map { "\($0.syntax) -- \($0.summary)" }.joined(separator: "\r\n"), into: &out)
         case .command:
@@ -90,9 +98,14 @@ final class CommandHandler {
             index.similar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .rec:
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
-            index.recommend(user: index.users.lookup(request[1]), options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            var dueFirst = false
+            let options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
+                guard ByteParsing.equalsLowercase(name, "due") else { return false }
+                guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("due must be 1 or 0, got '\(Request.show(value))'") }
+                dueFirst = v
+                return true
+            }
+            rec(request[1], options, dueFirst: dueFirst, index, encoder, &out)
         case .session:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
             scratch.requestItems.removeAll(keepingCapacity: true)
@@ -105,8 +118,72 @@ final class CommandHandler {
             let options = try parseOptions(request, from: 1, index: index, allowSeen: false)
             index.popular(options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
+        case .due:
+            var now: Int64?
+            let options = try parseOptions(request, from: 2, index: index, allowSeen: false) { name, value throws(CommandError) in
+                guard ByteParsing.equalsLowercase(name, "now") else { return false }
+                guard let t = Timestamp.parse(value) else { throw .syntax("now must be Unix seconds or ISO 8601, got '\(Request.show(value))'") }
+                now = t
+                return true
+            }
+            let snapshotHistory = loadLive(request[1], index, purchases: true)
+            index.due(user: index.users.lookup(request[1]), now: now ?? referenceNow(index), options: options,
+                      scratch: scratch, snapshotHistory: snapshotHistory)
+            encoder.recommendations(scratch.result, names: index.items, into: &out)
+        case .event, .item, .forget, .reload, .save:
+            guard let live else {
+                throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
+            }
+            return try runLive(command, request, live, encoder, &out)
         }
         return .keepOpen
+    }
+
+    /// `REC`, with the user's live events, and due items first on `due=1`.
+    func rec(_ user: UnsafeBufferPointer<UInt8>, _ options: QueryOptions, dueFirst: Bool, _ index: RecIndex,
+             _ encoder: ReplyEncoder, _ out: inout [UInt8]) {
+        let id = index.users.lookup(user)
+        let snapshotHistory = loadLive(user, index, purchases: dueFirst)
+        guard dueFirst else {
+            index.recommend(user: id, options: options, scratch: scratch, snapshotHistory: snapshotHistory)
+            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            return
+        }
+        index.due(user: id, now: referenceNow(index), options: options, scratch: scratch, snapshotHistory: snapshotHistory)
+        let dueIds = scratch.result.ids, dueScores = scratch.result.scores
+        scratch.excludeItems.append(contentsOf: dueIds)
+        var rest = options
+        rest.k = max(0, options.k - dueIds.count)
+        if rest.k > 0 {
+            index.recommend(user: id, options: rest, scratch: scratch, snapshotHistory: snapshotHistory)
+            scratch.result.prepend(ids: dueIds, scores: dueScores)
+        }
+        encoder.recommendations(scratch.result, names: index.items, into: &out)
+    }
+
+    /// Copies the user's live events into the scratch (as current index
+    /// ids and weights); returns whether the snapshot's history still counts.
+    func loadLive(_ user: UnsafeBufferPointer<UInt8>, _ index: RecIndex, purchases: Bool) -> Bool {
+        scratch.liveItems.removeAll(keepingCapacity: true)
+        scratch.liveWeights.removeAll(keepingCapacity: true)
+        scratch.livePurchases.removeAll(keepingCapacity: true)
+        guard let live, live.state.eventCount > 0 || live.state.hasTombstones else { return true }
+        return live.state.withUser(user) { u in
+            guard let u else { return true }
+            for e in u.events {
+                guard let id = e.item.withUnsafeBufferPointer({ index.items.lookup($0) }) else { continue }
+                scratch.liveItems.append(id)
+                scratch.liveWeights.append(index.liveWeight(e.type, time: e.time))
+                if purchases && e.type == .purchase { scratch.livePurchases.append((id, e.time)) }
+            }
+            return !u.forgotten
+        }
+    }
+
+    /// "Now" for DUE: the latest event known, snapshot or live, so a
+    /// snapshot from the past is judged at its own time.
+    func referenceNow(_ index: RecIndex) -> Int64 {
+        max(index.referenceTime, live?.state.newestTime ?? Int64.min)
     }
 
     /// Calls `body` with each non-empty comma-separated part of `list`.
@@ -119,8 +196,10 @@ final class CommandHandler {
     }
 
     /// Parses `name=value` options. Fills `scratch.excludeItems`.
-    func parseOptions(_ request: Request, from first: Int, index: RecIndex,
-                      allowSeen: Bool) throws(CommandError) -> QueryOptions {
+    /// `extra` may claim command-specific options: it returns true when it did.
+    func parseOptions(_ request: Request, from first: Int, index: RecIndex, allowSeen: Bool,
+                      extra: ((UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Bool)? = nil)
+        throws(CommandError) -> QueryOptions {
         var options = QueryOptions()
         scratch.excludeItems.removeAll(keepingCapacity: true)
         var i = first
@@ -154,6 +233,8 @@ final class CommandHandler {
                 } else {
                     throw .syntax("seen must be exclude or include, got '\(Request.show(value))'")
                 }
+            } else if let extra, try extra(name, value) {
+                // taken by the command
             } else {
                 let allowed = allowSeen ? "k, category, instock, exclude, seen" : "k, category, instock, exclude"
                 throw .syntax("unknown option '\(Request.show(name))' (options: \(allowed))")

@@ -8,9 +8,10 @@ import Glibc
 /// that run it in-process: load the snapshot, build, serve, stop on a signal.
 public enum Daemon {
     /// Loads and builds the configured snapshot, logging what was rejected.
-    public static func buildIndex(_ config: ServerConfig) throws(SnapshotError) -> RecIndex {
+    public static func buildIndex(_ config: ServerConfig, directory: String? = nil) throws(SnapshotError) -> RecIndex {
+        let dir = directory ?? config.snapshot
         let parseStart = ContinuousClock.now
-        let snapshot = try SnapshotLoader.load(directory: config.snapshot)
+        let snapshot = try SnapshotLoader.load(directory: dir)
         let parseSeconds = seconds(ContinuousClock.now - parseStart)
         for issue in snapshot.report.samples {
             Log.warn("row_rejected", ["file": issue.file, "line": issue.line, "reason": issue.reason])
@@ -20,7 +21,7 @@ public enum Daemon {
         }
         let index = IndexBuilder.build(snapshot, config: config.build)
         Log.info("index_built", [
-            "snapshot": config.snapshot, "events": index.stats.events, "items": index.itemCount,
+            "snapshot": dir, "events": index.stats.events, "items": index.itemCount,
             "users": index.userCount, "neighbors": index.stats.neighborEntries,
             "parse_ms": Int(parseSeconds * 1000), "build_ms": Int(index.stats.totalSeconds * 1000),
         ])

@@ -21,6 +21,14 @@ public final class IndexStore: Sendable {
         current.withLock { $0 = index }
         versionCounter.add(1, ordering: .releasing)
     }
+
+    /// Replaces the index with `transform(current)`, serialised with every
+    /// other update, so concurrent catalog changes and a reload's swap never
+    /// lose one another.
+    public func update(_ transform: (RecIndex) -> RecIndex) {
+        current.withLock { $0 = transform($0) }
+        versionCounter.add(1, ordering: .releasing)
+    }
 }
 
 /// A per-thread cached view of the store: checks one atomic per batch of

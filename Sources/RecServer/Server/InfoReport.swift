@@ -1,3 +1,4 @@
+import Foundation
 import RecCore
 
 /// What the server itself knows (address, threads), for INFO.
@@ -9,7 +10,8 @@ protocol ServerInfoSource: AnyObject {
 /// Builds the `INFO` text in Redis's style: `# Section` banners and
 /// `key:value` lines, so existing Redis tooling can read it.
 enum InfoReport {
-    static func text(index: RecIndex, stats: ServerStats, config: ServerConfig, server: ServerInfoSource?) -> String {
+    static func text(index: RecIndex, stats: ServerStats, config: ServerConfig, server: ServerInfoSource?,
+                     live: LiveService? = nil) -> String {
         var lines: [String] = []
         lines.append("# Server")
         lines.append("recd_version:\(RecdVersion.string)")
@@ -34,6 +36,23 @@ enum InfoReport {
         lines.append("build_time_ms:\(Int(s.totalSeconds * 1000))")
         lines.append("index_memory_bytes:\(index.memoryBytes)")
         lines.append("rows_rejected:\(index.report.rowsRejected)")
+        if let live {
+            lines.append("# Live")
+            lines.append("snapshot:\(live.currentSnapshot)")
+            lines.append("live_events:\(live.state.eventCount)")
+            lines.append("event_log_path:\(live.log.path)")
+            lines.append("event_log_bytes:\(live.log.size)")
+            lines.append("event_log_records:\(live.log.recordCount)")
+            lines.append("appendfsync:\(live.log.policy.rawValue)")
+            lines.append("fsync_lag_seconds:\(live.log.fsyncLagSeconds)")
+            lines.append("reload_in_progress:\(live.isReloading ? 1 : 0)")
+            if let r = live.lastReload.withLock({ $0 }) {
+                lines.append("last_reload_unixtime:\(Int(r.finishedAt.timeIntervalSince1970))")
+                lines.append("last_reload_seconds:\(r.seconds)")
+                lines.append("last_reload_status:\(r.ok ? "ok" : "failed")")
+                lines.append("last_reload_detail:\(r.detail)")
+            }
+        }
         lines.append("# Commandstats")
         let calls = stats.commands, errors = stats.errors
         for command in Command.allCases where calls[command.rawValue] > 0 || errors[command.rawValue] > 0 {

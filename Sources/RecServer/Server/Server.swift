@@ -8,6 +8,8 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     // cleared in `stop()`, both called from the owning (main) thread only.
     public let config: ServerConfig
     public let store: IndexStore
+    /// Live state and operations (EVENT, RELOAD, ...); nil serves a fixed index.
+    public let live: LiveService?
     public let stats = ServerStats()
     private var listener: ListeningSocket?
     private var loops: [EventLoop] = []
@@ -16,6 +18,13 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     public init(config: ServerConfig, store: IndexStore) {
         self.config = config
         self.store = store
+        self.live = nil
+    }
+
+    public init(live: LiveService) {
+        self.config = live.config
+        self.store = live.store
+        self.live = live
     }
 
     public var boundPort: Int { listener?.port ?? config.port }
@@ -27,7 +36,7 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
         let listener = try ListeningSocket(host: config.bind, port: config.port)
         self.listener = listener
         for i in 0..<config.resolvedThreads {
-            let loop = try EventLoop(listener: listener, config: config, stats: stats, store: store)
+            let loop = try EventLoop(listener: listener, config: config, stats: stats, store: store, live: live)
             loop.handler.server = self
             loops.append(loop)
             finished.enter()

@@ -11,6 +11,13 @@ public struct ServerConfig: Sendable {
     public var threads = 0
     /// Snapshot directory served at start.
     public var snapshot = "config/sample"
+    /// `RELOAD dir` is refused outside this directory (and `data-dir`); empty
+    /// means the parent of `snapshot`.
+    public var snapshotRoot = ""
+    /// Event log (`events.log`), saved snapshots (`snapshots/`) and the
+    /// `CURRENT` pointer to the snapshot to serve.
+    public var dataDir = "data"
+    public var appendFsync = FsyncPolicy.everysec
     /// Index build settings (shards, neighbours, similarity, decay, weights).
     public var build = BuildConfig()
     /// Framing limits: line length, request size, argument count.
@@ -24,6 +31,11 @@ public struct ServerConfig: Sendable {
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 
     public init() {}
+
+    public var resolvedSnapshotRoot: String {
+        if !snapshotRoot.isEmpty { return snapshotRoot }
+        return snapshot.lastIndex(of: "/").map { String(snapshot[..<$0]) } ?? "."
+    }
 
     public var resolvedThreads: Int { threads > 0 ? threads : BuildConfig.defaultShards }
 }

@@ -1,0 +1,263 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When the event log is forced to disk, as Redis's `appendfsync`.
+public enum FsyncPolicy: String, Sendable, CaseIterable {
+    /// Before each acknowledgement: nothing acknowledged is ever lost.
+    case always
+    /// Once a second in the background: a crash of the machine (not just of
+    /// recd) may lose the last second.
+    case everysec
+    /// Left to the kernel.
+    case no
+}
+
+public enum EventLogError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, errno: Int32)
+    case notAnEventLog(path: String)
+    case writeFailed(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let p, let e): "event log \(p): cannot open (\(String(cString: strerror(e))))"
+        case .notAnEventLog(let p): "event log \(p): not a recd event log (bad header); move it away or point data-dir elsewhere"
+        case .writeFailed(let p, let e): "event log \(p): write failed (\(String(cString: strerror(e))))"
+        }
+    }
+}
+
+/// The append-only log of live changes. Each record is framed as
+/// `length u32 | crc32 u32 | payload`, so replay can tell a complete record
+/// from one torn by a crash mid-write. Appends are serialised by a mutex;
+/// an acknowledgement is sent only after `append` returns.
+public final class EventLog: Sendable {
+    public let path: String
+    public let policy: FsyncPolicy
+    static let magic: [UInt8] = Array("RECDLOG1".utf8)
+
+    struct State {
+        var fd: Int32
+        var size: Int
+        var records: Int
+        var dirty = false
+        var lastSync = ContinuousClock.now
+        var buffer: [UInt8] = []
+    }
+
+    private let state: Mutex<State>
+    /// Set once in init, cancelled in deinit; DispatchSource is thread-safe.
+    nonisolated(unsafe) private let timer: DispatchSourceTimer?
+
+    /// What replay found: the records, and any damage at the tail, which is
+    /// cut off (and kept beside the log as `<path>.damaged`) so appends go on
+    /// from the last good record.
+    public struct Replay: Sendable {
+        public var records: [LogRecord] = []
+        public var damage: String?
+    }
+
+    /// Opens (creating if needed) and replays the log.
+    public static func open(path: String, policy: FsyncPolicy) throws(EventLogError) -> (EventLog, Replay) {
+        var replay = Replay()
+        var bytes: [UInt8] = []
+        do { bytes = try FileBytes.read(path) } catch {
+            if case .unreadable(_, let e) = error { throw .cannotOpen(path: path, errno: e) }
+        }
+        var valid = 0
+        if bytes.isEmpty {
+            valid = 0
+        } else if bytes.count < magic.count && Array(magic.prefix(bytes.count)) == bytes {
+            replay.damage = "torn header (\(bytes.count) bytes); log restarted"
+        } else if Array(bytes.prefix(magic.count)) != magic {
+            throw .notAnEventLog(path: path)
+        } else {
+            valid = magic.count
+            bytes.withUnsafeBytes { raw in
+                var at = valid
+                while at < raw.count {
+                    guard at + 8 <= raw.count else {
+                        replay.damage = "torn record header at byte \(at)"
+                        break
+                    }
+                    let length = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+                    let crc = raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self).littleEndian
+                    guard at + 8 + length <= raw.count else {
+                        replay.damage = "torn record at byte \(at) (needs \(length) bytes, \(raw.count - at - 8) present)"
+                        break
+                    }
+                    let payload = UnsafeRawBufferPointer(rebasing: raw[(at + 8)..<(at + 8 + length)])
+                    guard CRC32.checksum(payload) == crc else {
+                        replay.damage = "checksum mismatch in record at byte \(at)"
+                        break
+                    }
+                    guard let record = LogRecord.decode(payload) else {
+                        replay.damage = "undecodable record at byte \(at)"
+                        break
+                    }
+                    replay.records.append(record)
+                    at += 8 + length
+                    valid = at
+                }
+            }
+        }
+        if replay.damage != nil {
+            let tail = Array(bytes[valid...])
+            writeWhole(tail, to: path + ".damaged")
+            replay.damage! += "; \(replay.records.count) records kept, \(tail.count) bytes dropped (saved in \(path).damaged)"
+        }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+        if valid == 0 {
+            ftruncate(fd, 0)
+            _ = magic.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            valid = magic.count
+            fsync(fd)
+        } else if valid < bytes.count {
+            ftruncate(fd, off_t(valid))
+            fsync(fd)
+        }
+        lseek(fd, off_t(valid), SEEK_SET)
+        let log = EventLog(path: path, policy: policy, fd: fd, size: valid, records: replay.records.count)
+        return (log, replay)
+    }
+
+    init(path: String, policy: FsyncPolicy, fd: Int32, size: Int, records: Int) {
+        self.path = path
+        self.policy = policy
+        state = Mutex(State(fd: fd, size: size, records: records))
+        timer = policy == .everysec ? DispatchSource.makeTimerSource(queue: DispatchQueue(label: "recd.eventlog.fsync")) : nil
+        if let t = timer {
+            t.schedule(deadline: .now() + 1, repeating: 1)
+            t.setEventHandler { [weak self] in self?.syncIfDirty() }
+            t.resume()
+        }
+    }
+
+    deinit {
+        timer?.cancel()
+        state.withLock { s in
+            if s.dirty { fdatasync(s.fd) }
+            Glibc.close(s.fd)
+        }
+    }
+
+    public var size: Int { state.withLock { $0.size } }
+    public var recordCount: Int { state.withLock { $0.records } }
+
+    /// Seconds since the last fsync while unsynced data is pending, else 0.
+    public var fsyncLagSeconds: Double {
+        state.withLock { s in
+            guard s.dirty else { return 0 }
+            let d = ContinuousClock.now - s.lastSync
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+    }
+
+    /// Appends one record; returns once it is written (and, with `always`,
+    /// on disk). On failure nothing is acknowledged and the log is cut back
+    /// to its last whole record.
+    public func append(_ record: LogRecord) throws(EventLogError) {
+        try state.withLock { (s: inout State) throws(EventLogError) in
+            s.buffer.removeAll(keepingCapacity: true)
+            s.buffer.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+            record.encode(into: &s.buffer)
+            let length = UInt32(s.buffer.count - 8)
+            let crc = s.buffer.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[8...])) }
+            for k in 0..<4 {
+                s.buffer[k] = UInt8(truncatingIfNeeded: length >> (8 * k))
+                s.buffer[4 + k] = UInt8(truncatingIfNeeded: crc >> (8 * k))
+            }
+            var written = 0
+            while written < s.buffer.count {
+                let n = s.buffer.withUnsafeBytes { Glibc.write(s.fd, $0.baseAddress! + written, $0.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    ftruncate(s.fd, off_t(s.size))
+                    lseek(s.fd, off_t(s.size), SEEK_SET)
+                    throw .writeFailed(path: path, errno: e)
+                }
+                written += n
+            }
+            s.size += written
+            s.records += 1
+            s.dirty = true
+            if policy == .always {
+                if fdatasync(s.fd) != 0 { throw .writeFailed(path: path, errno: errno) }
+                s.dirty = false
+                s.lastSync = .now
+            }
+        }
+    }
+
+    /// The `everysec` timer's job; also called on shutdown.
+    public func syncIfDirty() {
+        state.withLock { s in
+            guard s.dirty else { return }
+            fdatasync(s.fd)
+            s.dirty = false
+            s.lastSync = .now
+        }
+    }
+
+    /// Replaces the log's contents with `records` atomically (temporary
+    /// file, fsync, rename): how `FORGET` erases a user's events from disk
+    /// and how `SAVE` empties the log.
+    public func rewrite(_ records: [LogRecord]) throws(EventLogError) {
+        try state.withLock { (s: inout State) throws(EventLogError) in
+            var bytes = EventLog.magic
+            var payload: [UInt8] = []
+            for r in records {
+                payload.removeAll(keepingCapacity: true)
+                r.encode(into: &payload)
+                LogRecord.put32(UInt32(payload.count), &bytes)
+                LogRecord.put32(CRC32.checksum(payload), &bytes)
+                bytes.append(contentsOf: payload)
+            }
+            let temporary = path + ".rewrite"
+            guard EventLog.writeWhole(bytes, to: temporary) else { throw .writeFailed(path: temporary, errno: errno) }
+            guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, errno: errno) }
+            EventLog.syncDirectory(of: path)
+            let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+            lseek(fd, 0, SEEK_END)
+            Glibc.close(s.fd)
+            s.fd = fd
+            s.size = bytes.count
+            s.records = records.count
+            s.dirty = false
+            s.lastSync = .now
+        }
+    }
+
+    /// Writes `bytes` to a new file and fsyncs it. False on failure (errno set).
+    @discardableResult
+    public static func writeWhole(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { return false }
+        defer { Glibc.close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            written += n
+        }
+        return fsync(fd) == 0
+    }
+
+    /// Makes a rename durable: fsync of the directory that holds the entry.
+    public static func syncDirectory(of path: String) {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fd = Glibc.open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            Glibc.close(fd)
+        }
+    }
+}

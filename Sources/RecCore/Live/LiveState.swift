@@ -1,0 +1,209 @@
+import Synchronization
+
+/// Everything received since the snapshot: per-user live events, forgotten
+/// users, catalog patches. Users are split over shards by a hash of their
+/// id, each shard behind its own mutex, so writers for different users do
+/// not contend and readers of the item index never wait for them.
+///
+/// Kept by name, not index id, so it survives a reload unchanged.
+public final class LiveState: Sendable {
+    public struct User: Sendable {
+        public var name: [UInt8]
+        public var events: [LiveEvent] = []
+        /// Arrival order of each event (see `sequence`).
+        var sequences: [UInt64] = []
+        /// The snapshot's history of this user no longer counts (FORGET).
+        public var forgotten = false
+        var forgottenAt: UInt64 = 0
+    }
+
+    struct Shard {
+        /// By FNV-1a hash of the name; a bucket holds the rare collisions.
+        var users: [UInt64: [User]] = [:]
+    }
+
+    /// `Mutex` is not copyable, so each lives in a box of its own.
+    final class ShardBox: Sendable {
+        let lock = Mutex(Shard())
+    }
+
+    public static let shardCount = 16
+    private let shards: [ShardBox] = (0..<LiveState.shardCount).map { _ in ShardBox() }
+    private let patches = Mutex<[[UInt8]: ItemPatch]>([:])
+    private let eventTotal = Atomic<Int>(0)
+    /// Every applied record takes the next number. Records numbered up to
+    /// `persisted` are in the snapshot on disk (after `SAVE`), so rewriting
+    /// the log leaves them out, while memory keeps them until the index is
+    /// rebuilt from that snapshot.
+    private let sequence = Atomic<UInt64>(0)
+    private let persisted = Atomic<UInt64>(0)
+    private let tombstones = Atomic<Int>(0)
+    private let newest = Atomic<Int64>(Int64.min)
+    /// Changes whenever a catalog patch lands, so index views know to re-apply.
+    private let catalogVersionCounter = Atomic<Int>(0)
+
+    public init() {}
+
+    public var eventCount: Int { eventTotal.load(ordering: .relaxed) }
+    /// Cheap checks that let queries skip the shard lock when nothing is live.
+    public var hasTombstones: Bool { tombstones.load(ordering: .relaxed) > 0 }
+    /// The latest event time received live (Int64.min if none).
+    public var newestTime: Int64 { newest.load(ordering: .relaxed) }
+    public var lastSequence: UInt64 { sequence.load(ordering: .acquiring) }
+    public func markPersisted(through s: UInt64) { persisted.store(s, ordering: .releasing) }
+    public var catalogVersion: Int { catalogVersionCounter.load(ordering: .acquiring) }
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h
+    }
+
+    @inline(__always)
+    func shard(_ h: UInt64) -> ShardBox { shards[Int(h % UInt64(LiveState.shardCount))] }
+
+    /// Applies one record, as received or as replayed from the log.
+    public func apply(_ record: LogRecord) {
+        switch record {
+        case .event(let user, let event):
+            _ = newest.max(event.time, ordering: .relaxed)
+            update(user) { u in
+                u.events.append(event)
+                u.sequences.append(sequence.add(1, ordering: .acquiringAndReleasing).newValue)
+            }
+            eventTotal.add(1, ordering: .relaxed)
+        case .forget(let user):
+            var dropped = 0
+            update(user) { u in
+                dropped = u.events.count
+                u.events.removeAll()
+                u.sequences.removeAll()
+                if !u.forgotten { tombstones.add(1, ordering: .relaxed) }
+                u.forgotten = true
+                u.forgottenAt = sequence.add(1, ordering: .acquiringAndReleasing).newValue
+            }
+            eventTotal.subtract(dropped, ordering: .relaxed)
+        case .item(let patch):
+            patches.withLock { all in
+                if all[patch.item] == nil { all[patch.item] = patch } else { all[patch.item]!.merge(patch) }
+            }
+            catalogVersionCounter.add(1, ordering: .releasing)
+        }
+    }
+
+    func update(_ name: [UInt8], _ body: (inout User) -> Void) {
+        let h = name.withUnsafeBufferPointer { LiveState.hash($0) }
+        shard(h).lock.withLock { s in
+            var bucket = s.users[h] ?? []
+            if let x = bucket.firstIndex(where: { $0.name == name }) {
+                body(&bucket[x])
+            } else {
+                var u = User(name: name)
+                body(&u)
+                bucket.append(u)
+            }
+            s.users[h] = bucket
+        }
+    }
+
+    /// Runs `body` with the user's live state (nil if none) under the shard's
+    /// lock: no copy, no allocation. Keep `body` short.
+    public func withUser<R>(_ name: UnsafeBufferPointer<UInt8>, _ body: (User?) -> R) -> R {
+        let h = LiveState.hash(name)
+        return shard(h).lock.withLock { s in
+            guard let bucket = s.users[h] else { return body(nil) }
+            for u in bucket where u.name.elementsEqual(name) { return body(u) }
+            return body(nil)
+        }
+    }
+
+    public func user(_ name: String) -> User? {
+        var name = name
+        return name.withUTF8 { withUser($0) { $0 } }
+    }
+
+    /// All catalog patches, for applying to a freshly built index.
+    public var catalogPatches: [ItemPatch] { patches.withLock { Array($0.values) } }
+
+    /// The whole state as log records, in an order that replays to the same
+    /// state: per user its tombstone before its events, then catalog patches.
+    /// Records already in the saved snapshot are left out.
+    public func records() -> [LogRecord] {
+        var out: [LogRecord] = []
+        let saved = persisted.load(ordering: .acquiring)
+        for shard in shards {
+            shard.lock.withLock { s in
+                for bucket in s.users.values {
+                    for u in bucket {
+                        if u.forgotten && u.forgottenAt > saved { out.append(.forget(user: u.name)) }
+                        for (e, q) in zip(u.events, u.sequences) where q > saved { out.append(.event(user: u.name, e)) }
+                    }
+                }
+            }
+        }
+        patches.withLock { for p in $0.values { out.append(.item(p)) } }
+        return out
+    }
+
+    /// Every live event, for `SAVE`.
+    public func forEachEvent(_ body: ([UInt8], LiveEvent) -> Void) {
+        for shard in shards {
+            shard.lock.withLock { s in
+                for bucket in s.users.values { for u in bucket { for e in u.events { body(u.name, e) } } }
+            }
+        }
+    }
+
+    /// Names of forgotten users, for `SAVE` to leave out of the new snapshot.
+    public func forgottenUsers() -> Set<[UInt8]> {
+        var out = Set<[UInt8]>()
+        for shard in shards {
+            shard.lock.withLock { s in for bucket in s.users.values { for u in bucket where u.forgotten { out.insert(u.name) } } }
+        }
+        return out
+    }
+
+    /// After a reload: events at or before `time` are in the new snapshot,
+    /// so they leave the live state; tombstones stay (the new snapshot may
+    /// still hold the user).
+    public func dropEvents(atOrBefore time: Int64) {
+        drop { e, _ in e.time <= time } tombstone: { _ in false }
+    }
+
+    /// After the index is rebuilt from a saved snapshot: everything numbered
+    /// up to `through` is in it, tombstones included (a saved snapshot
+    /// leaves forgotten users out). Catalog patches stay: re-applying them
+    /// is harmless and one may have arrived after the save.
+    public func dropPersisted(through: UInt64) {
+        drop { _, q in q <= through } tombstone: { $0 <= through }
+    }
+
+    func drop(_ event: (LiveEvent, UInt64) -> Bool, tombstone: (UInt64) -> Bool) {
+        var dropped = 0
+        for shard in shards {
+            shard.lock.withLock { s in
+                for (h, bucket) in s.users {
+                    var kept: [User] = []
+                    for var u in bucket {
+                        var events: [LiveEvent] = [], sequences: [UInt64] = []
+                        for (e, q) in zip(u.events, u.sequences) where !event(e, q) {
+                            events.append(e)
+                            sequences.append(q)
+                        }
+                        dropped += u.events.count - events.count
+                        u.events = events
+                        u.sequences = sequences
+                        if u.forgotten && tombstone(u.forgottenAt) {
+                            u.forgotten = false
+                            tombstones.subtract(1, ordering: .relaxed)
+                        }
+                        if !u.events.isEmpty || u.forgotten { kept.append(u) }
+                    }
+                    s.users[h] = kept.isEmpty ? nil : kept
+                }
+            }
+        }
+        eventTotal.subtract(dropped, ordering: .relaxed)
+    }
+}

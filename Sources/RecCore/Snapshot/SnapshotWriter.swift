@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a snapshot directory atomically: files go into `<dir>.tmp`, are
+/// fsynced, and the directory is renamed into place, so a reader (or a
+/// restart) sees the old snapshot or the whole new one, never a part.
+public enum SnapshotWriter {
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case cannotWrite(path: String, errno: Int32)
+
+        public var description: String {
+            switch self {
+            case .cannotWrite(let p, let e): "cannot write \(p) (\(String(cString: strerror(e))))"
+            }
+        }
+    }
+
+    /// `events` minus the users in `skipping`, then `live` events; the
+    /// catalog of `index` (with its live changes) as items.tsv.
+    public static func write(directory: String, events: EventTable, skipping: Set<[UInt8]>,
+                             live: [([UInt8], LiveEvent)], index: RecIndex) throws(Failure) {
+        var out: [UInt8] = Array("user\titem\ttype\ttimestamp\tquantity\n".utf8)
+        out.reserveCapacity(events.count * 40)
+        var skip = [Bool](repeating: false, count: events.users.count)
+        for name in skipping {
+            if let u = name.withUnsafeBufferPointer({ events.users.lookup($0) }) { skip[Int(u)] = true }
+        }
+        for e in 0..<events.count where !skip[Int(events.user[e])] {
+            events.users.withName(events.user[e]) { out.append(contentsOf: $0) }
+            out.append(0x09)
+            events.items.withName(events.item[e]) { out.append(contentsOf: $0) }
+            row(type: events.type[e], time: events.time[e], quantity: events.quantity[e], into: &out)
+        }
+        for (user, e) in live {
+            out.append(contentsOf: user)
+            out.append(0x09)
+            out.append(contentsOf: e.item)
+            row(type: e.type, time: e.time, quantity: e.quantity, into: &out)
+        }
+        var items: [UInt8] = Array("item\ttitle\tcategory\tprice\tinstock\n".utf8)
+        let catalog = index.catalog
+        for i in 0..<UInt32(index.itemCount) {
+            index.items.withName(i) { items.append(contentsOf: $0) }
+            items.append(0x09)
+            items.append(contentsOf: clean(catalog.title(i)))
+            items.append(0x09)
+            let c = catalog.category[Int(i)]
+            if c != Catalog.noCategory { catalog.categories.withName(c) { items.append(contentsOf: $0) } }
+            items.append(0x09)
+            let p = catalog.price[Int(i)]
+            if !p.isNaN { items.append(contentsOf: String(p).utf8) }
+            items.append(0x09)
+            items.append(catalog.inStock[Int(i)] ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            items.append(0x0A)
+        }
+        let temporary = directory + ".tmp"
+        removeTree(temporary)
+        guard mkdir(temporary, 0o755) == 0 else { throw .cannotWrite(path: temporary, errno: errno) }
+        for (name, bytes) in [(SnapshotLoader.eventsFile, out), (SnapshotLoader.itemsFile, items)] {
+            let path = temporary + "/" + name
+            guard EventLog.writeWhole(bytes, to: path) else { throw .cannotWrite(path: path, errno: errno) }
+        }
+        EventLog.syncDirectory(of: temporary + "/x")
+        removeTree(directory)
+        guard rename(temporary, directory) == 0 else { throw .cannotWrite(path: directory, errno: errno) }
+        EventLog.syncDirectory(of: directory)
+    }
+
+    static func row(type: EventType, time: Int64, quantity: Float, into out: inout [UInt8]) {
+        out.append(0x09)
+        out.append(contentsOf: type.name.utf8)
+        out.append(0x09)
+        out.append(contentsOf: String(time).utf8)
+        out.append(0x09)
+        out.append(contentsOf: (quantity == quantity.rounded() ? String(Int(quantity)) : String(quantity)).utf8)
+        out.append(0x0A)
+    }
+
+    /// Tabs and line ends would break the row.
+    static func clean(_ s: String) -> [UInt8] {
+        s.utf8.map { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
+    }
+
+    /// Removes a directory of plain files (a stale temporary or an old copy).
+    static func removeTree(_ path: String) {
+        for name in [SnapshotLoader.eventsFile, SnapshotLoader.itemsFile, "embeddings.tsv"] { unlink(path + "/" + name) }
+        rmdir(path)
+    }
+}

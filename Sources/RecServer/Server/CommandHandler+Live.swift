@@ -1,0 +1,100 @@
+import Foundation
+import RecCore
+
+/// The live commands: they write (log first, then memory) or run an
+/// operation in the background.
+extension CommandHandler {
+    func runLive(_ command: Command, _ request: Request, _ live: LiveService, _ encoder: ReplyEncoder,
+                 _ out: inout [UInt8]) throws(CommandError) -> Action {
+        switch command {
+        case .event:
+            guard let type = EventType.parse(request[3]) else {
+                throw .syntax("event type must be view, cart or purchase, got '\(Request.show(request[3]))'")
+            }
+            var event = LiveEvent(item: Array(request[2]), type: type, time: Int64(Date.now.timeIntervalSince1970))
+            for i in 4..<request.count {
+                let (name, value) = try option(request[i])
+                if ByteParsing.equalsLowercase(name, "ts") {
+                    guard let t = Timestamp.parse(value) else {
+                        throw .syntax("ts must be Unix seconds or ISO 8601, got '\(Request.show(value))'")
+                    }
+                    event.time = t
+                } else if ByteParsing.equalsLowercase(name, "qty") {
+                    guard let q = ByteParsing.parseDouble(value), q > 0, q < 1e9 else {
+                        throw .syntax("qty must be a positive number, got '\(Request.show(value))'")
+                    }
+                    event.quantity = Float(q)
+                } else {
+                    throw .syntax("unknown option '\(Request.show(name))' (options: ts, qty)")
+                }
+            }
+            try requireId(request[1], "user")
+            try requireId(request[2], "item")
+            try live.record(user: Array(request[1]), event)
+            encoder.status("OK", into: &out)
+        case .item:
+            try requireId(request[1], "item")
+            var patch = ItemPatch(item: Array(request[1]))
+            for i in 2..<request.count {
+                let (name, value) = try option(request[i])
+                if ByteParsing.equalsLowercase(name, "instock") {
+                    guard let v = SnapshotLoader.parseBool(value) else {
+                        throw .syntax("instock must be 1 or 0, got '\(Request.show(value))'")
+                    }
+                    patch.inStock = v
+                } else if ByteParsing.equalsLowercase(name, "category") {
+                    patch.category = Array(value)
+                } else if ByteParsing.equalsLowercase(name, "price") {
+                    guard let p = ByteParsing.parseDouble(value), p >= 0 else {
+                        throw .syntax("price must be a number of at least 0, got '\(Request.show(value))'")
+                    }
+                    patch.price = Float(p)
+                } else if ByteParsing.equalsLowercase(name, "title") {
+                    patch.title = Array(value)
+                } else {
+                    throw .syntax("unknown option '\(Request.show(name))' (options: instock, category, price, title)")
+                }
+            }
+            try live.item(patch)
+            encoder.status("OK", into: &out)
+        case .forget:
+            try live.forget(user: Array(request[1]))
+            encoder.status("OK", into: &out)
+        case .reload:
+            var dir: String?
+            var async = false
+            for i in 1..<request.count {
+                if ByteParsing.equalsLowercase(request[i], "async") { async = true } else {
+                    dir = String(decoding: request[i], as: UTF8.self)
+                }
+            }
+            let target = try live.beginReload(dir)
+            if async {
+                DispatchQueue.global().async { _ = live.reload(target) }
+                encoder.status(message: "OK reload of \(target) started; INFO shows its outcome", into: &out)
+                return .keepOpen
+            }
+            return .deferred { live.reload(target) }
+        case .save:
+            try live.beginSave()
+            return .deferred { live.save().map { "saved \($0)" } }
+        default:
+            break
+        }
+        return .keepOpen
+    }
+
+    func option(_ token: UnsafeBufferPointer<UInt8>) throws(CommandError) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) {
+        guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
+            throw .syntax("expected name=value, got '\(Request.show(token))'")
+        }
+        return (token.slice(0, eq), token.slice(eq + 1, token.count))
+    }
+
+    func requireId(_ id: UnsafeBufferPointer<UInt8>, _ what: String) throws(CommandError) {
+        if id.isEmpty { throw .syntax("\(what) id must not be empty") }
+        if id.contains(0x09) || id.contains(0x0A) || id.contains(0x0D) {
+            throw .syntax("\(what) id must not contain tabs or line ends (snapshots are tab-separated)")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import RecCore
+import RecTestSupport
+
+@Suite struct EventLogTests {
+    static func sampleRecords() -> [LogRecord] {
+        [
+            .event(user: Array("u1".utf8), LiveEvent(item: Array("A".utf8), type: .purchase, time: 100, quantity: 2)),
+            .item(ItemPatch(item: Array("B".utf8), inStock: false, category: Array("mugs".utf8), price: 3.5, title: Array("Blue mug".utf8))),
+            .item(ItemPatch(item: Array("C".utf8), price: 1)),
+            .forget(user: Array("u2".utf8)),
+            .event(user: Array("u 3".utf8), LiveEvent(item: [0, 0xFF, 0x0A], type: .view, time: -5)),
+        ]
+    }
+
+    @Test func records_RoundTripThroughTheFile() throws {
+        let dir = Fixtures.directory([:])
+        let (log, replay) = try EventLog.open(path: dir + "/events.log", policy: .always)
+        #expect(replay.records.isEmpty && replay.damage == nil)
+        for r in Self.sampleRecords() { try log.append(r) }
+        let (_, again) = try EventLog.open(path: dir + "/events.log", policy: .no)
+        #expect(again.records == Self.sampleRecords())
+        #expect(again.damage == nil)
+    }
+
+    @Test func tornTail_IsDroppedAndReported_EverythingBeforeItKept() throws {
+        let path = Fixtures.directory([:]) + "/events.log"
+        do {
+            let (log, _) = try EventLog.open(path: path, policy: .always)
+            for r in Self.sampleRecords() { try log.append(r) }
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Cut the last record in half, as a crash mid-write would.
+        try whole.prefix(whole.count - 7).write(to: URL(fileURLWithPath: path))
+        let (log, replay) = try EventLog.open(path: path, policy: .always)
+        #expect(replay.records == Array(Self.sampleRecords().dropLast()))
+        #expect(replay.damage?.contains("torn record") == true)
+        #expect(replay.damage?.contains("4 records kept") == true)
+        // Appends continue after the last good record and replay cleanly.
+        try log.append(.forget(user: Array("u9".utf8)))
+        let (_, after) = try EventLog.open(path: path, policy: .no)
+        #expect(after.records == Array(Self.sampleRecords().dropLast()) + [.forget(user: Array("u9".utf8))])
+        #expect(after.damage == nil)
+        #expect(FileManager.default.fileExists(atPath: path + ".damaged"))
+    }
+
+    @Test func corruptedByte_StopsReplayAtThatRecord() throws {
+        let path = Fixtures.directory([:]) + "/events.log"
+        do {
+            let (log, _) = try EventLog.open(path: path, policy: .always)
+            for r in Self.sampleRecords() { try log.append(r) }
+        }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 3] ^= 0x40  // inside the last record's payload
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (_, replay) = try EventLog.open(path: path, policy: .no)
+        #expect(replay.records.count == 4)
+        #expect(replay.damage?.contains("checksum mismatch") == true)
+    }
+
+    @Test func aFileThatIsNotALog_IsRefused() throws {
+        let dir = Fixtures.directory(["events.log": "user\titem\n"])
+        #expect(throws: EventLogError.self) { try EventLog.open(path: dir + "/events.log", policy: .no) }
+    }
+
+    @Test func rewrite_ReplacesTheContentsAtomically() throws {
+        let path = Fixtures.directory([:]) + "/events.log"
+        let (log, _) = try EventLog.open(path: path, policy: .always)
+        for r in Self.sampleRecords() { try log.append(r) }
+        try log.rewrite([.forget(user: Array("x".utf8))])
+        try log.append(.forget(user: Array("y".utf8)))
+        let (_, replay) = try EventLog.open(path: path, policy: .no)
+        #expect(replay.records == [.forget(user: Array("x".utf8)), .forget(user: Array("y".utf8))])
+    }
+}
+
+@Suite struct LiveStateTests {
+    @Test func forget_DropsTheUsersEvents_AndLaterEventsStartAfresh() {
+        let live = LiveState()
+        let u = Array("u1".utf8)
+        live.apply(.event(user: u, LiveEvent(item: Array("A".utf8), type: .view, time: 1)))
+        live.apply(.event(user: Array("u2".utf8), LiveEvent(item: Array("B".utf8), type: .view, time: 1)))
+        live.apply(.forget(user: u))
+        #expect(live.user("u1")?.events.isEmpty == true)
+        #expect(live.user("u1")?.forgotten == true)
+        #expect(live.eventCount == 1)
+        live.apply(.event(user: u, LiveEvent(item: Array("C".utf8), type: .cart, time: 2)))
+        #expect(live.user("u1")?.events.map(\.item) == [Array("C".utf8)])
+        // Replaying its own records rebuilds the same state.
+        let copy = LiveState()
+        for r in live.records() { copy.apply(r) }
+        #expect(copy.user("u1")?.forgotten == true)
+        #expect(copy.user("u1")?.events.count == 1)
+        #expect(copy.user("u2")?.events.count == 1)
+    }
+
+    @Test func reload_KeepsOnlyEventsNewerThanTheSnapshot() {
+        let live = LiveState()
+        for t in [5, 10, 15] as [Int64] {
+            live.apply(.event(user: Array("u".utf8), LiveEvent(item: Array("A".utf8), type: .view, time: t)))
+        }
+        live.dropEvents(atOrBefore: 10)
+        #expect(live.user("u")?.events.map(\.time) == [15])
+        #expect(live.eventCount == 1)
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+import Testing
+import RecCore
+import RecTestSupport
+@testable import RecServer
+
+/// Live state over real sockets and real files.
+@Suite(.serialized) struct LiveTests {
+    static func config(snapshot: String, dataDir: String? = nil, fsync: FsyncPolicy = .always) -> ServerConfig {
+        var c = ServerConfig()
+        c.port = 0
+        c.threads = 2
+        c.snapshot = snapshot
+        c.snapshotRoot = "/"
+        c.dataDir = dataDir ?? Fixtures.directory([:])
+        c.appendFsync = fsync
+        c.build = Fixtures.plainConfig()
+        return c
+    }
+
+    @Test func event_ThenRec_ReflectsIt_AtOnce() throws {
+        let live = try LiveService.start(Self.config(snapshot: Fixtures.tinySnapshotDirectory()))
+        let server = try TestServer(live: live)
+        let client = try server.connect()
+        // u4 has A; its neighbours are B (0.667) and C (0.408).
+        client.send("REC u4 k=3\nEVENT u4 C purchase ts=\(Fixtures.t0)\nREC u4 k=3\nEVENT u4 C view qty=x\n")
+        let lines = client.readLines(4)
+        #expect(lines[0] == "OK B 0.666667 C 0.408248 D 1 (fallback) 1")
+        #expect(lines[1] == "OK")
+        // C is now seen (excluded) and boosts B by sim(C,B) = 0.816497.
+        #expect(lines[2] == "OK B 1.48316 D 1 (fallback) 1")
+        #expect(lines[3] == "ERR SYNTAX qty must be a positive number, got 'x'")
+        // A brand-new user is known from their first event.
+        client.send("EVENT newbie A cart\nREC newbie k=1\n")
+        #expect(client.readLines(2) == ["OK", "OK B 0.666667"])
+    }
+
+    @Test func item_ChangesFiltersAtOnce_AndANewItemBecomesPopularOnceItHasEvents() throws {
+        let live = try LiveService.start(Self.config(snapshot: Fixtures.tinySnapshotDirectory()))
+        let server = try TestServer(live: live)
+        let client = try server.connect()
+        client.send("ITEM B instock=0\nSIM A k=2 instock=1\nITEM NEW category=fresh title=New%20thing\nPOPULAR category=fresh\n")
+        #expect(client.readLines(4) == ["OK", "OK C 0.408248 D 1 (fallback) 1", "OK", "OK"])
+        client.send("EVENT u1 NEW purchase\nPOPULAR category=fresh\nITEM B price=-1\n")
+        let lines = client.readLines(3)
+        #expect(lines[0] == "OK")
+        #expect(lines[1] == "OK NEW 1")
+        #expect(lines[2].hasPrefix("ERR SYNTAX price"))
+    }
+
+    @Test func forget_RemovesTheUser_FromMemoryAndFromTheLog_AcrossARestart() throws {
+        let snapshot = Fixtures.tinySnapshotDirectory()
+        let dataDir = Fixtures.directory([:])
+        do {
+            let live = try LiveService.start(Self.config(snapshot: snapshot, dataDir: dataDir))
+            let server = try TestServer(live: live)
+            let client = try server.connect()
+            client.send("EVENT u1 SECRETITEM view\nEVENT u2 C cart\nFORGET u1\nREC u1 k=1\n")
+            #expect(client.readLines(4) == ["OK", "OK", "OK", "OK A 3 (unknown) 1"])
+        }
+        let log = try Data(contentsOf: URL(fileURLWithPath: dataDir + "/events.log"))
+        #expect(log.range(of: Data("SECRETITEM".utf8)) == nil, "the forgotten user's events must leave the log file")
+        let live = try LiveService.start(Self.config(snapshot: snapshot, dataDir: dataDir))
+        #expect(live.state.user("u1")?.events.isEmpty == true)
+        #expect(live.state.user("u2")?.events.count == 1)
+        let server = try TestServer(live: live)
+        let client = try server.connect()
+        client.send("REC u1 k=1\n")
+        #expect(client.readLines(1) == ["OK A 3 (unknown) 1"])
+    }
+
+    @Test func reloadUnderLoad_EveryReplyIsFromTheOldOrTheNewIndex_AndABrokenSnapshotLeavesTheOldServing() throws {
+        let old = Fixtures.tinySnapshotDirectory()
+        // The new snapshot adds a user who buys A and D, so SIM A changes.
+        let new = Fixtures.tinySnapshotDirectory(extraRows: "u6\tA\tpurchase\t\(Fixtures.t0)\nu6\tD\tpurchase\t\(Fixtures.t0)\n")
+        let broken = Fixtures.directory(["events.tsv": "who\twhat\n1\t2\n"])
+        let live = try LiveService.start(Self.config(snapshot: old))
+        let server = try TestServer(live: live)
+        let oldAnswer = "OK B 0.666667 C 0.408248 D 1 (fallback) 1"
+        let newAnswer = "OK B 0.57735 C 0.353553 D 0.353553"  // A: 4 users; D: 2, shares u6 with A; C before D on the tie
+        let stop = Atomic<Bool>(false)
+        let bad = Mutex<[String]>([])
+        let counts = Mutex((old: 0, new: 0))
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let c = try? server.connect() else { bad.withLock { $0.append("connect failed") }; return }
+                while !stop.load(ordering: .relaxed) {
+                    c.send("SIM A k=3\nSIM A k=3\nSIM A k=3\nSIM A k=3\n")
+                    for line in c.readLines(4) {
+                        if line == oldAnswer { counts.withLock { $0.old += 1 } } else if line == newAnswer {
+                            counts.withLock { $0.new += 1 }
+                        } else { bad.withLock { $0.append(line) } }
+                    }
+                }
+            }.start()
+        }
+        usleep(100_000)
+        let admin = try server.connect()
+        admin.send("RELOAD \(broken)\n")
+        let failed = admin.readLines(1)[0]
+        #expect(failed.hasPrefix("ERR RELOAD"))
+        #expect(failed.contains("the old index keeps serving"))
+        usleep(50_000)
+        admin.send("RELOAD \(new)\nRELOAD \(new) async\n")
+        let replies = admin.readLines(2)
+        #expect(replies[0].hasPrefix("OK reloaded \(new)"))
+        #expect(replies[1].hasPrefix("OK reload of"))
+        usleep(200_000)
+        stop.store(true, ordering: .relaxed)
+        group.wait()
+        #expect(bad.withLock { $0.count } == 0, "replies from neither index: \(bad.withLock { Array($0.prefix(3)) })")
+        #expect(counts.withLock { $0.old } > 0)
+        #expect(counts.withLock { $0.new } > 0)
+    }
+
+    @Test func reload_IsRefusedOutsideTheSnapshotRoot_AndWhileAnotherRuns() throws {
+        var config = Self.config(snapshot: Fixtures.tinySnapshotDirectory())
+        config.snapshotRoot = Fixtures.directory([:])
+        let live = try LiveService.start(config)
+        let server = try TestServer(live: live)
+        let client = try server.connect()
+        client.send("RELOAD /etc\n")
+        #expect(client.readLines(1)[0].hasPrefix("ERR DENIED /etc is outside snapshot-root"))
+        _ = try live.beginReload(nil)
+        client.send("RELOAD\nSAVE\n")
+        #expect(client.readLines(2).allSatisfy { $0.hasPrefix("ERR BUSY") })
+        _ = live.reload(live.currentSnapshot)
+        client.send("RELOAD\n")
+        #expect(client.readLines(1)[0].hasPrefix("OK reloaded"))
+    }
+
+    @Test func save_WritesASnapshotWithoutForgottenUsers_AndARestartServesIt() throws {
+        let snapshot = Fixtures.tinySnapshotDirectory()
+        let dataDir = Fixtures.directory([:])
+        do {
+            let live = try LiveService.start(Self.config(snapshot: snapshot, dataDir: dataDir))
+            let server = try TestServer(live: live)
+            let client = try server.connect()
+            client.send("EVENT u9 A purchase ts=\(Fixtures.t0)\nEVENT u9 D purchase ts=\(Fixtures.t0)\nFORGET u5\nSAVE\nREC u9 k=2\n")
+            let lines = client.readLines(5)
+            #expect(lines[0...2] == ["OK", "OK", "OK"])
+            #expect(lines[3].hasPrefix("OK saved \(dataDir)/snapshots/snapshot-"))
+            // Rebuilt from the saved snapshot: u9 is part of the index now.
+            #expect(lines[4] == "OK B 0.57735 C 0.353553")
+            #expect(live.state.eventCount == 0)
+        }
+        let current = try String(contentsOfFile: dataDir + "/CURRENT", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let saved = try String(contentsOfFile: current + "/events.tsv", encoding: .utf8)
+        #expect(!saved.contains("u5\t"))
+        #expect(saved.contains("u9\tD\tpurchase"))
+        let live = try LiveService.start(Self.config(snapshot: snapshot, dataDir: dataDir))
+        #expect(live.currentSnapshot == current)
+        #expect(live.state.eventCount == 0, "the log was emptied of what the snapshot holds")
+        #expect(live.store.load().users.lookup("u9") != nil)
+        #expect(live.store.load().users.lookup("u5") == nil)
+    }
+
+    /// recd as a child process, SIGKILLed: with appendfsync always every
+    /// acknowledged event is found after the restart.
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
+    func crash_LosesNoAcknowledgedEvent() throws {
+        let snapshot = Fixtures.tinySnapshotDirectory()
+        let dataDir = Fixtures.directory([:])
+        let port = 20_000 + Int(getpid() % 20_000)
+        func startRecd() throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: LiveTests.recdBinary!)
+            p.arguments = ["--snapshot", snapshot, "--data-dir", dataDir, "--port", String(port),
+                           "--appendfsync", "always", "--threads", "1", "--loglevel", "warn"]
+            try p.run()
+            for _ in 0..<200 {
+                if (try? TestClient(port: port)) != nil { return p }
+                usleep(25_000)
+            }
+            p.terminate()
+            throw POSIXError(.ETIMEDOUT)
+        }
+        let n = 300
+        let first = try startRecd()
+        let client = try TestClient(port: port)
+        client.send((0..<n).map { "EVENT crash\($0 % 7) item\($0) view ts=\(Fixtures.t0 + Int64($0))\n" }.joined())
+        let acks = client.readLines(n)
+        #expect(acks.count == n && acks.allSatisfy { $0 == "OK" })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let second = try startRecd()
+        defer { second.terminate(); second.waitUntilExit() }
+        let check = try TestClient(port: port)
+        check.send("INFO\n")
+        let info = check.readLines(1).first ?? ""
+        #expect(info.contains("live_events:\(n)"), "INFO after restart: \(info)")
+    }
+
+    static var recdBinary: String? {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("recd").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+}
