@@ -2,10 +2,11 @@
 #define CEPOLL_H
 
 // The parts of Linux that Swift's Glibc module does not import: epoll,
-// eventfd and accept4. Thin wrappers so Swift sees plain
+// eventfd and accept4 (and glibc's malloc_trim). Thin wrappers so Swift sees plain
 // functions and integer constants instead of macros and packed structs.
 
 #include <sys/epoll.h>
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <stdint.h>
@@ -48,5 +49,9 @@ static inline int cepoll_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CL
 /// accept4 needs _GNU_SOURCE, which Swift's Glibc module is not built with,
 /// so it lives in shim.c.
 int cepoll_accept4(int fd, int flags);
+
+/* Returns freed heap pages to the kernel (glibc keeps them otherwise).
+   Not in Glibc's Swift module. */
+static inline int crecd_malloc_trim(void) { return malloc_trim(0); }
 
 #endif

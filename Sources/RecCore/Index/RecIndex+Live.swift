@@ -39,6 +39,25 @@ extension RecIndex {
                         stats: stats, report: report)
     }
 
+    /// This index with one live event's weight added to the popularity of
+    /// `item`, an item the build did not see (interned if new). Ranks move
+    /// incrementally; see `Popularity.boosting`.
+    public func boostingLiveItem(_ item: [UInt8], by weight: Float) -> RecIndex {
+        var items = self.items
+        let id = item.withUnsafeBufferPointer { items.intern($0) }
+        var catalog = self.catalog
+        catalog.ensureCount(items.count)
+        let category = catalog.category[Int(id)]
+        // The incremental path needs every category in the ranked lists.
+        if popularity.categoryOffsets.count == catalog.categories.count + 1 {
+            return RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories,
+                            neighbors: neighbors, popularity: popularity.boosting(id, by: weight, category: category),
+                            repurchase: repurchase.grown(to: items.count), referenceTime: referenceTime,
+                            stats: stats, report: report)
+        }
+        return applying(patches: [], popularityBoosts: [(item, weight)])
+    }
+
     /// Whether `item` was in the snapshot this index was built from (live
     /// items have ids past the built rows).
     public func isBuilt(_ item: UInt32) -> Bool { Int(item) < neighbors.itemCount }

@@ -36,5 +36,52 @@ public struct Popularity: Sendable {
         categoryItems = items
     }
 
+    init(score: [Float], ranked: [UInt32], categoryOffsets: [UInt32], categoryItems: [UInt32]) {
+        self.score = score
+        self.ranked = ranked
+        self.categoryOffsets = categoryOffsets
+        self.categoryItems = categoryItems
+    }
+
+    /// This popularity with `item`'s score raised by `weight`, re-ranked in
+    /// place of a full rebuild: O(items) copies and one binary search, cheap
+    /// enough to run for every live event on an item the build did not see.
+    /// `category` is the item's category (or `Catalog.noCategory`).
+    public func boosting(_ item: UInt32, by weight: Float, category: UInt32) -> Popularity {
+        var score = self.score
+        if Int(item) >= score.count { score.append(contentsOf: repeatElement(0, count: Int(item) + 1 - score.count)) }
+        let old = score[Int(item)]
+        score[Int(item)] = old + weight
+        let new = score[Int(item)]
+        guard new > 0 else { return Popularity(score: score, ranked: ranked, categoryOffsets: categoryOffsets, categoryItems: categoryItems) }
+        // Best first, ties by lower id: the position where `item` belongs.
+        func position(in list: ArraySlice<UInt32>) -> Int {
+            var lo = list.startIndex, hi = list.endIndex
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let j = list[mid], sj = score[Int(j)]
+                if sj > new || (sj == new && j < item) { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        func moved(_ list: ArraySlice<UInt32>) -> [UInt32] {
+            var l = Array(list)
+            if old > 0, let at = l.firstIndex(of: item) { l.remove(at: at) }
+            l.insert(item, at: position(in: l[...]))
+            return l
+        }
+        let ranked = moved(self.ranked[...])
+        var offsets = categoryOffsets, items = categoryItems
+        if category != Catalog.noCategory && Int(category) + 1 < offsets.count {
+            let range = Int(offsets[Int(category)])..<Int(offsets[Int(category) + 1])
+            let segment = moved(items[range])
+            items.replaceSubrange(range, with: segment)
+            if segment.count != range.count {
+                for c in (Int(category) + 1)..<offsets.count { offsets[c] += 1 }
+            }
+        }
+        return Popularity(score: score, ranked: ranked, categoryOffsets: offsets, categoryItems: items)
+    }
+
     public var memoryBytes: Int { score.capacity * 4 + ranked.capacity * 4 + categoryOffsets.capacity * 4 + categoryItems.capacity * 4 }
 }

@@ -1,6 +1,10 @@
 import Foundation
 import RecCore
 import Synchronization
+import CEpoll
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The live half of the service: events, catalog changes and forgetting go
 /// to the event log first and then into memory; reloads and saves rebuild
@@ -111,7 +115,7 @@ public final class LiveService: Sendable {
         let index = store.load()
         let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
         if !built {
-            store.update { $0.applying(patches: [], popularityBoosts: [(event.item, $0.liveWeight(event.type, time: event.time))]) }
+            store.update { $0.boostingLiveItem(event.item, by: $0.liveWeight(event.type, time: event.time)) }
         }
     }
 
@@ -248,6 +252,10 @@ public final class LiveService: Sendable {
 
     func finish(_ start: ContinuousClock.Instant, ok: Bool, detail: String) {
         let seconds = Daemon.seconds(ContinuousClock.now - start)
+        // A build's transient arrays (parse buffers, co-occurrence rows) are
+        // freed by now; without this glibc keeps them in its arenas and the
+        // RSS of a daemon that reloads nightly ratchets up to the peak.
+        _ = crecd_malloc_trim()
         lastReload.withLock { $0 = ReloadOutcome(finishedAt: Date(), seconds: seconds, ok: ok, detail: detail) }
         if ok { Log.info("reload", ["seconds": seconds, "detail": detail]) } else {
             Log.warn("reload_failed", ["seconds": seconds, "detail": detail])
