@@ -36,6 +36,34 @@ import RecTestSupport
         #expect(client.readLines(2) == ["OK", "OK B 0.666667"])
     }
 
+    @Test func due_OverTheWire_AndRecWithDueFirst() throws {
+        let t0 = Fixtures.t0, day = Fixtures.day
+        var rows = "user\titem\ttype\ttimestamp\n"
+        // Coffee: gaps of 10 days by a and b; a also bought B with coffee once.
+        for (u, d) in [("a", 0), ("a", 10), ("a", 20), ("b", 0), ("b", 10)] as [(String, Int64)] {
+            rows += "\(u)\tcoffee\tpurchase\t\(t0 + d * day)\n"
+        }
+        rows += "a\tB\tpurchase\t\(t0)\nb\tB\tpurchase\t\(t0)\nb\tC\tpurchase\t\(t0)\n"
+        let live = try LiveService.start(Self.config(snapshot: Fixtures.directory(["events.tsv": rows])))
+        let server = try TestServer(live: live)
+        let client = try server.connect()
+        client.send("DUE a now=\(t0 + 33 * day)\nDUE a now=\(t0 + 25 * day)\nREC a k=2 due=1\nDUE nobody\n"
+                    + "EVENT z X view ts=\(t0 + 33 * day)\nREC a k=2 due=1\n"
+                    + "EVENT a coffee purchase ts=\(t0 + 32 * day)\nDUE a now=\(t0 + 33 * day)\n")
+        let lines = client.readLines(8)
+        #expect(lines[0] == "OK coffee 3")
+        #expect(lines[1] == "OK")
+        // "Now" defaults to the newest event, day 20: nothing is due, so REC alone.
+        // C = 3 (coffee affinity) x 0.5547 + 1 (B) x 0.707107.
+        #expect(lines[2] == "OK C 2.37121")
+        #expect(lines[3] == "OK (unknown) 0")
+        #expect(lines[4] == "OK")
+        // A live event on day 33 moves "now": coffee (due day 30) leads.
+        #expect(lines[5] == "OK coffee 3 C 2.37121")
+        #expect(lines[6] == "OK")
+        #expect(lines[7] == "OK", "a live purchase on day 32 resets the clock")
+    }
+
     @Test func item_ChangesFiltersAtOnce_AndANewItemBecomesPopularOnceItHasEvents() throws {
         let live = try LiveService.start(Self.config(snapshot: Fixtures.tinySnapshotDirectory()))
         let server = try TestServer(live: live)

@@ -96,7 +96,7 @@ public struct ReplyEncoder: Sendable {
     /// fallback: `(fallback) m` (the last m items are popular picks) or
     /// `(unknown) m` (the user or item asked about is not in the index).
     public func recommendations(_ result: ResultList, names: ByteInterner, into out: inout [UInt8]) {
-        let marker = result.fallbackCount > 0
+        let marker = result.fallbackCount > 0 || result.unknownSubject
         switch dialect {
         case .resp:
             out.append(UInt8(ascii: "*"))
