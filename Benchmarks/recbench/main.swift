@@ -11,6 +11,11 @@ usage: recbench <command> [options]
   build   --snapshot DIR [--queries N] [--similarity S] [--shards N]
           index build time per phase, peak RSS, bytes per item, and
           in-process latency of SIM, REC, SESSION and POPULAR
+  load    --snapshot DIR [--host H] [--port P] [--connections N] [--threads T]
+          [--duration S | --requests N] [--mix sim:40,rec:50,session:10]
+          [--pipeline P] [--dialect resp|line] [--rate R] [--k K] [--json]
+          load test of a running server over real ids from its snapshot;
+          --rate makes it open loop (latency from the scheduled send time)
   retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--numeric-ids]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
@@ -25,6 +30,7 @@ let options = Options(arguments)
 
 switch command {
 case "build": BuildBench.run(options)
+case "load": LoadBench.run(options)
 case "retail": RetailConverter.run(options)
 case "-h", "--help", "help": print(usage)
 default:
