@@ -16,6 +16,11 @@ usage: recbench <command> [options]
           [--pipeline P] [--dialect resp|line] [--rate R] [--k K] [--json]
           load test of a running server over real ids from its snapshot;
           --rate makes it open loop (latency from the scheduled send time)
+  quality --snapshot DIR [--split leave-last-out|random:0.75] [--k 10] [--similarity S]
+          holds out each user's last (or a random 25% of) items, builds on the
+          rest, and scores REC: HitRate, Precision, Recall, nDCG, MAP, coverage
+  movielens --input ml100k_ratings.tsv --out DIR
+          converts MovieLens ratings into a snapshot (4-5 stars purchase, 3 cart, 1-2 view)
   retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--numeric-ids]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
@@ -31,6 +36,8 @@ let options = Options(arguments)
 switch command {
 case "build": BuildBench.run(options)
 case "load": LoadBench.run(options)
+case "quality": QualityBench.run(options)
+case "movielens": MovieLensConverter.run(options)
 case "retail": RetailConverter.run(options)
 case "-h", "--help", "help": print(usage)
 default:

@@ -1,0 +1,124 @@
+import Foundation
+import RecCore
+
+/// `recbench quality`: offline accuracy of `REC`. Holds out part of each
+/// user's items, builds on the rest in-process, asks for k picks per test
+/// user and scores them against what was held out, for every similarity.
+enum QualityBench {
+    enum Split {
+        /// Each user's most recent distinct item is the test item.
+        case leaveLastOut
+        /// Each user keeps this share of their distinct items for training.
+        case random(Double)
+    }
+
+    struct Scores {
+        var users = 0
+        var hitRate = 0.0, precision = 0.0, recall = 0.0, ndcg = 0.0, map = 0.0
+        var recommended = Set<UInt32>()
+    }
+
+    static func run(_ options: Options) {
+        let dir = options.required("snapshot")
+        let k = options.int("k", 10)
+        let splitText = options.string("split") ?? "leave-last-out"
+        let split: Split
+        if splitText == "leave-last-out" {
+            split = .leaveLastOut
+        } else if splitText.hasPrefix("random:"), let share = Double(splitText.dropFirst(7)), share > 0, share < 1 {
+            split = .random(share)
+        } else {
+            Options.fail("--split must be leave-last-out or random:SHARE (e.g. random:0.75)")
+        }
+        let snapshot: Snapshot
+        do { snapshot = try SnapshotLoader.load(directory: dir) } catch { Options.fail(error.description) }
+        let (train, test) = divide(snapshot.events, split, seed: UInt64(options.int("seed", 42)))
+        let testUsers = test.indices.filter { !test[$0].isEmpty }
+        print("snapshot \(dir): \(snapshot.events.count) events; split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
+        let kinds: [SimilarityKind]
+        if let only = options.string("similarity") {
+            guard let kind = SimilarityKind(rawValue: only) else { Options.fail("--similarity: cosine, jaccard, lift or llr") }
+            kinds = [kind]
+        } else {
+            kinds = SimilarityKind.allCases
+        }
+        print("similarity".padded(12) + ["HitRate", "Precision", "Recall", "nDCG", "MAP", "Coverage"].map { "\($0)@\(k)".padded(13) }.joined())
+        for kind in kinds {
+            var config = BuildConfig()
+            config.similarity = kind
+            config.shards = options.int("shards", config.shards)
+            config.neighbors = options.int("neighbors", config.neighbors)
+            if let h = options.string("half-life-days"), let v = Double(h) { config.halfLifeDays = v }
+            let index = IndexBuilder.build(Snapshot(events: train, catalog: snapshot.catalog), config: config)
+            let s = evaluate(index, testUsers: testUsers, test: test, users: snapshot.events.users, k: k)
+            let n = Double(max(1, s.users))
+            print(kind.rawValue.padded(12) + [s.hitRate / n, s.precision / n, s.recall / n, s.ndcg / n, s.map / n,
+                                               Double(s.recommended.count) / Double(max(1, snapshot.events.items.count))]
+                .map { Measure.format($0, 4).padded(13) }.joined())
+        }
+    }
+
+    /// Training events (same id spaces as `events`) and each user's test items.
+    static func divide(_ events: EventTable, _ split: Split, seed: UInt64) -> (EventTable, [Set<UInt32>]) {
+        var rng = SplitMix64(seed: seed)
+        let userCount = events.users.count
+        var byUser = [[Int]](repeating: [], count: userCount)
+        for e in 0..<events.count { byUser[Int(events.user[e])].append(e) }
+        var test = [Set<UInt32>](repeating: [], count: userCount)
+        for u in 0..<userCount {
+            var distinct: [UInt32] = []
+            var seen = Set<UInt32>()
+            // Distinct items in order of their latest event.
+            let ordered = byUser[u].sorted { events.time[$0] != events.time[$1] ? events.time[$0] < events.time[$1] : $0 < $1 }
+            for e in ordered.reversed() where seen.insert(events.item[e]).inserted { distinct.append(events.item[e]) }
+            guard distinct.count >= 2 else { continue }
+            switch split {
+            case .leaveLastOut:
+                test[u] = [distinct[0]]
+            case .random(let share):
+                var items = distinct
+                for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+                let keep = max(1, Int((Double(items.count) * share).rounded()))
+                if keep < items.count { test[u] = Set(items[keep...]) }
+            }
+        }
+        var train = EventTable()
+        train.users = events.users
+        train.items = events.items
+        train.reserve(events.count)
+        for e in 0..<events.count where !test[Int(events.user[e])].contains(events.item[e]) {
+            train.append(user: events.user[e], item: events.item[e], type: events.type[e], time: events.time[e],
+                         quantity: events.quantity[e])
+        }
+        return (train, test)
+    }
+
+    static func evaluate(_ index: RecIndex, testUsers: [Int], test: [Set<UInt32>], users: ByteInterner, k: Int) -> Scores {
+        var s = Scores()
+        let scratch = QueryScratch()
+        var options = QueryOptions(k: k)
+        options.seen = .exclude
+        for u in testUsers {
+            let relevant = test[u]
+            index.recommend(user: UInt32(u), options: options, scratch: scratch)
+            var hits = 0, dcg = 0.0, ap = 0.0
+            for (rank, item) in scratch.result.ids.enumerated() {
+                s.recommended.insert(item)
+                if relevant.contains(item) {
+                    hits += 1
+                    dcg += 1 / log2(Double(rank + 2))
+                    ap += Double(hits) / Double(rank + 1)
+                }
+            }
+            var idcg = 0.0
+            for r in 0..<min(k, relevant.count) { idcg += 1 / log2(Double(r + 2)) }
+            s.users += 1
+            s.hitRate += hits > 0 ? 1 : 0
+            s.precision += Double(hits) / Double(k)
+            s.recall += Double(hits) / Double(relevant.count)
+            s.ndcg += idcg > 0 ? dcg / idcg : 0
+            s.map += ap / Double(min(k, relevant.count))
+        }
+        return s
+    }
+}
