@@ -139,6 +139,14 @@ public final class LiveService: Sendable {
 
     // MARK: - Reload and save
 
+    /// Builds while serving use `reload-shards` shards, so the event loops
+    /// keep cores of their own and latency holds during a reload.
+    var backgroundBuild: ServerConfig {
+        var c = config
+        c.build.shards = config.reloadShards > 0 ? config.reloadShards : max(1, BuildConfig.defaultShards / 2)
+        return c
+    }
+
     /// Whether `dir` lies below the snapshot root or the data directory.
     func allowed(_ dir: String) -> Bool {
         let real = URL(fileURLWithPath: dir).resolvingSymlinksInPath().standardizedFileURL.path
@@ -176,7 +184,7 @@ public final class LiveService: Sendable {
         let start = ContinuousClock.now
         let index: RecIndex
         do {
-            index = try Daemon.buildIndex(config, directory: dir)
+            index = try Daemon.buildIndex(backgroundBuild, directory: dir)
         } catch {
             finish(start, ok: false, detail: error.description)
             return .failure(CommandError(code: "RELOAD", message: "\(error.description); the old index keeps serving"))
@@ -230,7 +238,7 @@ public final class LiveService: Sendable {
         // events over the old snapshot.
         let mark = state.lastSequence
         let index: RecIndex
-        do { index = try Daemon.buildIndex(config, directory: dir) } catch {
+        do { index = try Daemon.buildIndex(backgroundBuild, directory: dir) } catch {
             return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description)"))
         }
         writer.withLock { _ in

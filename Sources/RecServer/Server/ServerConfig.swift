@@ -18,6 +18,8 @@ public struct ServerConfig: Sendable {
     /// `CURRENT` pointer to the snapshot to serve.
     public var dataDir = "data"
     public var appendFsync = FsyncPolicy.everysec
+    /// Shards for builds while serving (RELOAD, SAVE); 0 means half the cores.
+    public var reloadShards = 0
     /// Index build settings (shards, neighbours, similarity, decay, weights).
     public var build = BuildConfig()
     /// Framing limits: line length, request size, argument count.
