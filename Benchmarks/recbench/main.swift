@@ -21,6 +21,13 @@ usage: recbench <command> [options]
           rest, and scores REC: HitRate, Precision, Recall, nDCG, MAP, coverage
   movielens --input ml100k_ratings.tsv --out DIR
           converts MovieLens ratings into a snapshot (4-5 stars purchase, 3 cart, 1-2 view)
+  gen     --users U --items I --events E --out DIR [--groups G] [--item-zipf 1.0]
+          [--user-zipf 0.6] [--home-share 0.8] [--seed S]
+          a synthetic snapshot: Zipf item popularity and user activity, users
+          drawing mostly from a home group of items; 12-digit numeric ids
+  redis-zsets --snapshot DIR [--neighbors 50]
+          prints RESP ZADD sim:<item> commands of the snapshot's neighbour
+          lists, for `| redis-cli --pipe` (the precomputed-lists baseline)
   retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--numeric-ids]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
@@ -37,6 +44,8 @@ switch command {
 case "build": BuildBench.run(options)
 case "load": LoadBench.run(options)
 case "quality": QualityBench.run(options)
+case "gen": SyntheticGenerator.run(options)
+case "redis-zsets": RedisZsets.run(options)
 case "movielens": MovieLensConverter.run(options)
 case "retail": RetailConverter.run(options)
 case "-h", "--help", "help": print(usage)
