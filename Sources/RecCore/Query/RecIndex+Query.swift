@@ -97,7 +97,7 @@ extension RecIndex {
     func selectCandidates(_ options: QueryOptions, _ scratch: QueryScratch) {
         scratch.heap.reset(keeping: options.k)
         for j in scratch.touched where !scratch.isBlocked(j) && passes(j, options) {
-            scratch.heap.insert(j, scratch.score[Int(j)])
+            scratch.heap.insert(j, scratch.score(j))
         }
         scratch.heap.drainBestFirst { id, s in
             scratch.block(id)
