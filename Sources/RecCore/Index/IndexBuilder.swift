@@ -102,8 +102,15 @@ public enum IndexBuilder {
         let k = config.neighbors
         let minSupport = UInt32(max(1, config.minSupport))
         let kind = config.similarity
-        var dot = [Float](repeating: 0, count: itemCount)
-        var both = [UInt32](repeating: 0, count: itemCount)
+        // Weighted co-occurrence and user count side by side, so each touch
+        // of item j costs one cache line, not two.
+        struct Accumulator {
+            var dot: Float
+            var both: UInt32
+        }
+        let acc = UnsafeMutablePointer<Accumulator>.allocate(capacity: max(1, itemCount))
+        acc.initialize(repeating: Accumulator(dot: 0, both: 0), count: max(1, itemCount))
+        defer { acc.deallocate() }
         var touched = [UInt32]()
         touched.reserveCapacity(1024)
         var heap = TopKHeap(capacity: k)
@@ -115,8 +122,6 @@ public enum IndexBuilder {
         inverted.users.withUnsafeBufferPointer { iUsers in
         inverted.weights.withUnsafeBufferPointer { iWeights in
         inverted.norms.withUnsafeBufferPointer { norms in
-        dot.withUnsafeMutableBufferPointer { dot in
-        both.withUnsafeMutableBufferPointer { both in
             var i = shard
             while i < itemCount {
                 let rowStart = Int(iOff[i]), rowEnd = Int(iOff[i + 1])
@@ -126,24 +131,24 @@ public enum IndexBuilder {
                     for h in Int(hOff[u])..<Int(hOff[u + 1]) {
                         let j = Int(hItems[h])
                         if j == i { continue }
-                        if both[j] == 0 { touched.append(UInt32(j)) }
-                        both[j] &+= 1
-                        dot[j] += a * hWeights[h]
+                        let slot = acc + j
+                        if slot.pointee.both == 0 { touched.append(UInt32(j)) }
+                        slot.pointee.both &+= 1
+                        slot.pointee.dot += a * hWeights[h]
                     }
                 }
                 heap.reset(keeping: k)
                 let countI = UInt32(rowEnd - rowStart)
                 for j32 in touched {
                     let j = Int(j32)
-                    let c = both[j]
+                    let c = acc[j].both
                     if c >= minSupport {
-                        let s = kind.score(dot: dot[j], both: c, countI: countI,
+                        let s = kind.score(dot: acc[j].dot, both: c, countI: countI,
                                            countJ: iOff[j + 1] - iOff[j], normI: norms[i], normJ: norms[j],
                                            users: users)
                         if s > 0 && s.isFinite { heap.insert(j32, s) }
                     }
-                    both[j] = 0
-                    dot[j] = 0
+                    acc[j] = Accumulator(dot: 0, both: 0)
                 }
                 touched.removeAll(keepingCapacity: true)
                 out.lengths.append(UInt32(heap.count))
@@ -153,7 +158,7 @@ public enum IndexBuilder {
                 }
                 i += shards
             }
-        }}}}}}}}}
+        }}}}}}}
     }
 }
 

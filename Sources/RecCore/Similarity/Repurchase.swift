@@ -25,14 +25,27 @@ public struct Repurchase: Sendable {
     }
 
     public init(events: EventTable) {
-        // Purchases ordered by (user, item, time).
-        var order = (0..<events.count).filter { events.type[$0] == .purchase }
-        order.sort { a, b in
-            let ua = events.user[a], ub = events.user[b]
-            if ua != ub { return ua < ub }
-            let ia = events.item[a], ib = events.item[b]
-            if ia != ib { return ia < ib }
-            return events.time[a] < events.time[b]
+        // Purchases ordered by (user, item, time): a counting sort by user,
+        // then a small sort of each user's own purchases.
+        var userStart = [Int](repeating: 0, count: events.users.count + 1)
+        var purchases = 0
+        for e in 0..<events.count where events.type[e] == .purchase {
+            userStart[Int(events.user[e]) + 1] += 1
+            purchases += 1
+        }
+        for u in 0..<events.users.count { userStart[u + 1] += userStart[u] }
+        var order = [Int](repeating: 0, count: purchases)
+        var cursor = userStart
+        for e in 0..<events.count where events.type[e] == .purchase {
+            let u = Int(events.user[e])
+            order[cursor[u]] = e
+            cursor[u] += 1
+        }
+        for u in 0..<events.users.count where userStart[u + 1] - userStart[u] > 1 {
+            order[userStart[u]..<userStart[u + 1]].sort { a, b in
+                let ia = events.item[a], ib = events.item[b]
+                return ia != ib ? ia < ib : events.time[a] < events.time[b]
+            }
         }
         var gaps = [[Int64]](repeating: [], count: events.items.count)
         var offsets = [UInt32](repeating: 0, count: events.users.count + 1)
