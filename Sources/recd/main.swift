@@ -24,6 +24,9 @@ do {
     exit(2)
 }
 Log.setLevel(config.logLevel)
+if config.requirePass.isEmpty && !["127.0.0.1", "localhost", "::1"].contains(config.bind) {
+    Log.warn("no_password", ["bind": config.bind, "hint": "anyone who can reach this address can read and write; set requirepass"])
+}
 Log.info("starting", ["version": RecdVersion.string, "snapshot": config.snapshot, "shards": config.build.shards])
 
 let live: LiveService

@@ -100,6 +100,12 @@ public enum Settings {
                 apply: int(1...1_000_000) { $0.limits.maxArgs = $1 }),
         Setting(name: "maxclients", defaultValue: "10000", help: "most simultaneous connections",
                 apply: int(1...1_000_000) { $0.maxClients = $1 }),
+        Setting(name: "requirepass", defaultValue: "", help: "password clients must send with AUTH; empty = none") { c, v in
+            c.requirePass = v
+            return nil
+        },
+        Setting(name: "timeout", defaultValue: "0", help: "close clients idle this many seconds, 0 = never",
+                apply: int(0...(365 * 86_400)) { $0.idleTimeout = $1 }),
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

@@ -18,14 +18,20 @@ final class Connection {
     /// A command's reply is being computed off the loop (RELOAD, SAVE):
     /// later commands wait, so replies stay in order.
     var awaitingReply = false
+    /// False until AUTH succeeds, when a password is required.
+    var authenticated: Bool
+    /// Monotonic seconds of the last request bytes, for the idle timeout.
+    var lastActive: Int
     /// Tells a reused fd's new connection from the one a deferred reply is for.
     let serial: UInt64
     var args = ArgList()
 
     static let initialInput = 16 * 1024
 
-    init(fd: Int32, serial: UInt64) {
+    init(fd: Int32, serial: UInt64, authenticated: Bool, now: Int) {
         self.serial = serial
+        self.authenticated = authenticated
+        self.lastActive = now
         self.fd = fd
         input = [UInt8](repeating: 0, count: Connection.initialInput)
         output.reserveCapacity(16 * 1024)

@@ -52,6 +52,7 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         while !stopping.load(ordering: .acquiring) {
             let n = selector.wait(timeoutMs: 1000)
+            closeIdle()
             if n == 0 { continue }
             handler.beginBatch()
             for e in 0..<n {
@@ -93,7 +94,8 @@ final class EventLoop: @unchecked Sendable {
                 }
                 Syscall.setNoDelay(fd)
                 nextSerial += 1
-                let conn = Connection(fd: fd, serial: nextSerial)
+                let conn = Connection(fd: fd, serial: nextSerial, authenticated: config.requirePass.isEmpty,
+                                      now: EventLoop.seconds())
                 if Int(fd) >= connections.count {
                     connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
                 }
@@ -141,6 +143,7 @@ final class EventLoop: @unchecked Sendable {
             }
             switch result {
             case .bytes(let n):
+                conn.lastActive = EventLoop.seconds()
                 if conn.dialect == nil { conn.dialect = Dialect.detect(firstByte: conn.input[conn.inEnd]) }
                 conn.inEnd += n
                 processInput(conn)
@@ -177,7 +180,8 @@ final class EventLoop: @unchecked Sendable {
                     return
                 case .complete(let consumed):
                     conn.inStart += consumed
-                    switch handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output) {
+                    switch handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output,
+                                        authenticated: &conn.authenticated) {
                     case .keepOpen: break
                     case .close: conn.closeWhenFlushed = true
                     case .deferred(let work): runDeferred(work, for: conn, encoder)
@@ -253,6 +257,27 @@ final class EventLoop: @unchecked Sendable {
         if wantRead { interest.insert(.read) }
         if wantWrite { interest.insert(.write) }
         selector.modify(conn.fd, interest)
+    }
+
+    /// Monotonic whole seconds.
+    static func seconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return ts.tv_sec
+    }
+
+    private var lastIdleScan = 0
+
+    /// The idle timeout: at most one scan a second.
+    func closeIdle() {
+        guard config.idleTimeout > 0 else { return }
+        let now = EventLoop.seconds()
+        guard now != lastIdleScan else { return }
+        lastIdleScan = now
+        for case let conn? in connections where !conn.awaitingReply && now - conn.lastActive > config.idleTimeout {
+            Log.debug("idle_timeout", ["fd": conn.fd])
+            close(conn)
+        }
     }
 
     func close(_ conn: Connection) {

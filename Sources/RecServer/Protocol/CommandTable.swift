@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save
+    case event, item, forget, due, reload, save, auth
 
     public struct Spec: Sendable {
         public let name: String
@@ -47,6 +47,8 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "rebuilds from a snapshot while serving, then swaps; live events since the snapshot stay"),
         Spec(name: "SAVE", minArgs: 0, maxArgs: 0, syntax: "SAVE",
              summary: "writes the current state as a new snapshot in data-dir and empties the event log"),
+        Spec(name: "AUTH", minArgs: 1, maxArgs: 2, syntax: "AUTH [default] password",
+             summary: "unlocks the connection when requirepass is set"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

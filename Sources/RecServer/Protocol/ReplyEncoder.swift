@@ -30,6 +30,17 @@ public struct ReplyEncoder: Sendable {
         crlf(&out)
     }
 
+    /// Redis's own error words (NOAUTH, WRONGPASS) lead the RESP error, so
+    /// client libraries recognise them; the line dialect keeps `ERR CODE`.
+    public func redisError(_ code: String, _ message: String, into out: inout [UInt8]) {
+        if dialect == .line { return error(code, message, into: &out) }
+        out.append(UInt8(ascii: "-"))
+        out.append(contentsOf: Array(code.utf8))
+        out.append(UInt8(ascii: " "))
+        for b in message.utf8 { out.append(b == 0x0D || b == 0x0A ? 0x20 : b) }
+        crlf(&out)
+    }
+
     /// `code` is a stable machine-readable word (ARGS, SYNTAX, UNKNOWN, ...).
     public func error(_ code: String, _ message: String, into out: inout [UInt8]) {
         out.append(contentsOf: dialect == .resp ? Array("-ERR ".utf8) : Array("ERR ".utf8))

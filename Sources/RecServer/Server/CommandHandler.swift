@@ -34,10 +34,18 @@ final class CommandHandler {
     func endBatch() { stats.merge(commands: &commandCounts, errors: &errorCounts) }
 
     func handle(_ args: ArgList, _ bytes: UnsafeBufferPointer<UInt8>, _ encoder: ReplyEncoder,
-                _ out: inout [UInt8]) -> Action {
+                _ out: inout [UInt8], authenticated: inout Bool) -> Action {
         if args.count == 0 { return .keepOpen }
         let request = Request(args: args, bytes: bytes)
-        guard let command = Command.lookup(request[0]) else {
+        let named = Command.lookup(request[0])
+        if !authenticated && named != .auth && named != .quit {
+            errorCounts[Command.allCases.count] += named == nil ? 1 : 0
+            if let named { errorCounts[named.rawValue] += 1 }
+            encoder.redisError("NOAUTH", "Authentication required; send AUTH <password>", into: &out)
+            return .keepOpen
+        }
+        if named == .auth { return auth(request, encoder, &out, &authenticated) }
+        guard let command = named else {
             errorCounts[Command.allCases.count] += 1
             let name = String(decoding: request[0].prefix(64), as: UTF8.self)
             encoder.error("UNKNOWN", "unknown command '\(name)'; HELP lists the commands", into: &out)
@@ -130,6 +138,8 @@ final class CommandHandler {
             index.due(user: index.users.lookup(request[1]), now: now ?? referenceNow(index), options: options,
                       scratch: scratch, snapshotHistory: snapshotHistory)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
+        case .auth:
+            break  // handled before dispatch: it changes the connection
         case .event, .item, .forget, .reload, .save:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
@@ -137,6 +147,40 @@ final class CommandHandler {
             return try runLive(command, request, live, encoder, &out)
         }
         return .keepOpen
+    }
+
+    /// `AUTH [default] password`: constant-time comparison, so response time
+    /// does not reveal how much of a guess was right.
+    func auth(_ request: Request, _ encoder: ReplyEncoder, _ out: inout [UInt8], _ authenticated: inout Bool) -> Action {
+        commandCounts[Command.auth.rawValue] += 1
+        guard !config.requirePass.isEmpty else {
+            errorCounts[Command.auth.rawValue] += 1
+            encoder.error("AUTH", "no password is configured (requirepass)", into: &out)
+            return .keepOpen
+        }
+        if request.count == 3 && !ByteParsing.equalsLowercase(request[1], "default") || request.count < 2 || request.count > 3 {
+            errorCounts[Command.auth.rawValue] += 1
+            encoder.redisError("WRONGPASS", "invalid username-password pair", into: &out)
+            return .keepOpen
+        }
+        if CommandHandler.constantTimeEqual(request[request.count - 1], config.requirePass) {
+            authenticated = true
+            encoder.status("OK", into: &out)
+        } else {
+            errorCounts[Command.auth.rawValue] += 1
+            encoder.redisError("WRONGPASS", "invalid username-password pair", into: &out)
+        }
+        return .keepOpen
+    }
+
+    static func constantTimeEqual(_ given: UnsafeBufferPointer<UInt8>, _ secret: String) -> Bool {
+        var difference = UInt(given.count ^ secret.utf8.count)
+        var i = 0
+        for b in secret.utf8 {
+            difference |= UInt((i < given.count ? given[i] : 0) ^ b)
+            i += 1
+        }
+        return difference == 0
     }
 
     /// `REC`, with the user's live events, and due items first on `due=1`.

@@ -29,6 +29,10 @@ public struct ServerConfig: Sendable {
     /// Largest `k` a query may ask for.
     public var maxK = 1000
     public var logLevel = Log.Level.info
+    /// When not empty, every command but AUTH and QUIT needs `AUTH password` first.
+    public var requirePass = ""
+    /// Close connections idle this many seconds; 0 keeps them.
+    public var idleTimeout = 0
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 
