@@ -187,18 +187,20 @@ import RecTestSupport
         #expect(live.store.load().users.lookup("u5") == nil)
     }
 
-    /// recd as a child process, SIGKILLed: with appendfsync always every
-    /// acknowledged event is found after the restart.
-    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
-    func crash_LosesNoAcknowledgedEvent() throws {
+    /// recd as a child process. SIGKILL with appendfsync always, or SIGTERM
+    /// (graceful: the log is flushed, exit status 0) with everysec: either
+    /// way every acknowledged event is found after the restart.
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"),
+          arguments: [(SIGKILL, "always"), (SIGTERM, "everysec")])
+    func stopping_LosesNoAcknowledgedEvent(signal: Int32, fsync: String) throws {
         let snapshot = Fixtures.tinySnapshotDirectory()
         let dataDir = Fixtures.directory([:])
-        let port = 20_000 + Int(getpid() % 20_000)
+        let port = 20_000 + Int(getpid() % 20_000) + Int(signal)
         func startRecd() throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: LiveTests.recdBinary!)
             p.arguments = ["--snapshot", snapshot, "--data-dir", dataDir, "--port", String(port),
-                           "--appendfsync", "always", "--threads", "1", "--loglevel", "warn"]
+                           "--appendfsync", fsync, "--threads", "1", "--loglevel", "warn"]
             try p.run()
             for _ in 0..<200 {
                 if (try? TestClient(port: port)) != nil { return p }
@@ -213,8 +215,9 @@ import RecTestSupport
         client.send((0..<n).map { "EVENT crash\($0 % 7) item\($0) view ts=\(Fixtures.t0 + Int64($0))\n" }.joined())
         let acks = client.readLines(n)
         #expect(acks.count == n && acks.allSatisfy { $0 == "OK" })
-        kill(first.processIdentifier, SIGKILL)
+        kill(first.processIdentifier, signal)
         first.waitUntilExit()
+        if signal == SIGTERM { #expect(first.terminationStatus == 0, "graceful shutdown exits 0") }
         let second = try startRecd()
         defer { second.terminate(); second.waitUntilExit() }
         let check = try TestClient(port: port)

@@ -68,9 +68,18 @@ final class EventLoop: @unchecked Sendable {
             }
             handler.endBatch()
         }
-        for case let conn? in connections { close(conn) }
-        connections.removeAll()
+        // Graceful: stop accepting, then give replies already computed a
+        // short while to drain before closing.
         selector.remove(listener.fd)
+        let deadline = EventLoop.seconds() + 2
+        for case let conn? in connections {
+            while conn.pendingOutput > 0 && EventLoop.seconds() <= deadline {
+                if !flush(conn) { break }
+                if conn.pendingOutput > 0 { usleep(1000) }
+            }
+            close(conn)
+        }
+        connections.removeAll()
     }
 
     func acceptPending() {
