@@ -197,17 +197,7 @@ import RecTestSupport
         let dataDir = Fixtures.directory([:])
         let port = 20_000 + Int(getpid() % 20_000) + Int(signal)
         func startRecd() throws -> Process {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: LiveTests.recdBinary!)
-            p.arguments = ["--snapshot", snapshot, "--data-dir", dataDir, "--port", String(port),
-                           "--appendfsync", fsync, "--threads", "1", "--loglevel", "warn"]
-            try p.run()
-            for _ in 0..<200 {
-                if (try? TestClient(port: port)) != nil { return p }
-                usleep(25_000)
-            }
-            p.terminate()
-            throw POSIXError(.ETIMEDOUT)
+            try LiveTests.spawnRecd(["--snapshot", snapshot, "--data-dir", dataDir, "--appendfsync", fsync], port: port)
         }
         let n = 300
         let first = try startRecd()
@@ -224,6 +214,38 @@ import RecTestSupport
         check.send("INFO\n")
         let info = check.readLines(1).first ?? ""
         #expect(info.contains("live_events:\(n)"), "INFO after restart: \(info)")
+    }
+
+    /// Starts the recd executable and waits until it accepts connections.
+    static func spawnRecd(_ arguments: [String], port: Int) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: LiveTests.recdBinary!)
+        p.arguments = arguments + ["--port", String(port), "--threads", "1", "--loglevel", "warn"]
+        try p.run()
+        for _ in 0..<200 {
+            if (try? TestClient(port: port)) != nil { return p }
+            usleep(25_000)
+        }
+        p.terminate()
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
+    func sighup_ReloadsTheSnapshot() throws {
+        let port = 30_000 + Int(getpid() % 20_000)
+        let recd = try Self.spawnRecd(["--snapshot", Fixtures.tinySnapshotDirectory(), "--data-dir", Fixtures.directory([:])],
+                                      port: port)
+        defer { recd.terminate(); recd.waitUntilExit() }
+        kill(recd.processIdentifier, SIGHUP)
+        var info = ""
+        for _ in 0..<100 {
+            let c = try TestClient(port: port)
+            c.send("INFO\n")
+            info = c.readLines(1).first ?? ""
+            if info.contains("last_reload_status:ok") { break }
+            usleep(50_000)
+        }
+        #expect(info.contains("last_reload_status:ok"), "INFO: \(info)")
     }
 
     static var recdBinary: String? {

@@ -49,6 +49,22 @@ public enum Daemon {
             source.resume()
             sources.append(source)
         }
+        // SIGHUP: reload the current snapshot, as RELOAD would (the config
+        // file is not re-read: every setting takes a restart).
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        hup.setEventHandler {
+            guard let live = server.live else { return }
+            do {
+                let dir = try live.beginReload(nil)
+                Log.info("sighup_reload", ["snapshot": dir])
+                DispatchQueue.global().async { _ = live.reload(dir) }
+            } catch {
+                Log.warn("sighup_reload_refused", ["error": (error as? CommandError)?.message ?? "\(error)"])
+            }
+        }
+        hup.resume()
+        sources.append(hup)
         done.wait()
         server.stop()
         for s in sources { s.cancel() }

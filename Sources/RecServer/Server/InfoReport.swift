@@ -18,6 +18,7 @@ enum InfoReport {
         lines.append("uptime_in_seconds:\(stats.uptimeSeconds)")
         lines.append("tcp_port:\(server?.boundPort ?? config.port)")
         lines.append("threads:\(server?.threadCount ?? config.threads)")
+        lines.append("used_memory_rss:\(residentBytes())")
         lines.append("# Clients")
         lines.append("connected_clients:\(stats.connectedClients.load(ordering: .relaxed))")
         lines.append("total_connections_received:\(stats.totalConnections.load(ordering: .relaxed))")
@@ -61,6 +62,14 @@ enum InfoReport {
         lines.append("unknown_commands:\(errors[Command.allCases.count])")
         return lines.joined(separator: "\r\n")
     }
+}
+
+/// Resident set size from /proc (0 where unavailable).
+func residentBytes() -> Int {
+    guard let bytes = try? FileBytes.read("/proc/self/statm") else { return 0 }
+    let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 public enum RecdVersion {
