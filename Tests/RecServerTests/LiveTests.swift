@@ -195,7 +195,7 @@ import RecTestSupport
     func stopping_LosesNoAcknowledgedEvent(signal: Int32, fsync: String) throws {
         let snapshot = Fixtures.tinySnapshotDirectory()
         let dataDir = Fixtures.directory([:])
-        let port = 20_000 + Int(getpid() % 20_000) + Int(signal)
+        let port = freePort()
         func startRecd() throws -> Process {
             try LiveTests.spawnRecd(["--snapshot", snapshot, "--data-dir", dataDir, "--appendfsync", fsync], port: port)
         }
@@ -232,7 +232,7 @@ import RecTestSupport
 
     @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
     func sighup_ReloadsTheSnapshot() throws {
-        let port = 30_000 + Int(getpid() % 20_000)
+        let port = freePort()
         let recd = try Self.spawnRecd(["--snapshot", Fixtures.tinySnapshotDirectory(), "--data-dir", Fixtures.directory([:])],
                                       port: port)
         defer { recd.terminate(); recd.waitUntilExit() }

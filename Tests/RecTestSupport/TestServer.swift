@@ -188,3 +188,22 @@ public func resp(_ args: String...) -> [UInt8] {
     }
     return out
 }
+
+/// A port nothing listens on right now (bound to 0, read back, released), for
+/// servers started in a child process or on a second port.
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+            bind(fd, p, length)
+            getsockname(fd, p, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

@@ -106,6 +106,10 @@ public enum Settings {
         },
         Setting(name: "timeout", defaultValue: "0", help: "close clients idle this many seconds, 0 = never",
                 apply: int(0...(365 * 86_400)) { $0.idleTimeout = $1 }),
+        Setting(name: "slowlog-log-slower-than", defaultValue: "10000", help: "log commands slower than this many microseconds, -1 = none",
+                apply: int(-1...100_000_000) { $0.slowLogMicros = $1 }),
+        Setting(name: "admin-port", defaultValue: "0", help: "HTTP port for /metrics (Prometheus) and /healthz, 0 = off",
+                apply: int(0...65535) { $0.adminPort = $1 }),
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

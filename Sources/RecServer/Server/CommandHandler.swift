@@ -1,4 +1,7 @@
 import RecCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs decoded commands against the current index and encodes the replies.
 /// One per event loop thread, with that thread's query scratch: call only
@@ -19,6 +22,9 @@ final class CommandHandler {
     var commandCounts = [Int](repeating: 0, count: Command.allCases.count)
     var errorCounts = [Int](repeating: 0, count: Command.allCases.count + 1)
     weak var server: ServerInfoSource?
+    /// Service time per command on this loop; merged into `stats` about once a second.
+    var latency = [LatencyHistogram](repeating: LatencyHistogram(), count: Command.allCases.count)
+    var lastLatencyMerge: UInt64 = 0
 
     let live: LiveService?
 
@@ -31,7 +37,21 @@ final class CommandHandler {
 
     /// Picks up a newly swapped index and publishes counters; once per batch.
     func beginBatch() { view.refresh() }
-    func endBatch() { stats.merge(commands: &commandCounts, errors: &errorCounts) }
+    func endBatch() {
+        stats.merge(commands: &commandCounts, errors: &errorCounts)
+        let now = CommandHandler.nanoseconds()
+        if now - lastLatencyMerge >= 1_000_000_000 {
+            lastLatencyMerge = now
+            stats.merge(latencies: &latency)
+        }
+    }
+
+    @inline(__always)
+    static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
 
     func handle(_ args: ArgList, _ bytes: UnsafeBufferPointer<UInt8>, _ encoder: ReplyEncoder,
                 _ out: inout [UInt8], authenticated: inout Bool) -> Action {
@@ -60,6 +80,14 @@ final class CommandHandler {
             encoder.error(e.code, e.message, into: &out)
             return .keepOpen
         }
+        let start = CommandHandler.nanoseconds()
+        defer {
+            let spent = CommandHandler.nanoseconds() - start
+            latency[command.rawValue].record(spent)
+            if config.slowLogMicros >= 0 && spent >= UInt64(config.slowLogMicros) * 1000 {
+                Log.info("slow_command", ["command": spec.name, "us": Int(spent / 1000), "args": args.count - 1])
+            }
+        }
         do {
             return try run(command, request, encoder, &out)
         } catch {
@@ -85,7 +113,10 @@ final class CommandHandler {
             return .close
         case .info:
             stats.merge(commands: &commandCounts, errors: &errorCounts)  // count this batch too
-            encoder.text(InfoReport.text(index: index, stats: stats, config: config, server: server, live: live), into: &out)
+            stats.merge(latencies: &latency)
+            let text = InfoReport.text(index: index, stats: stats, config: config, server: server, live: live)
+            let section = request.count == 2 ? String(decoding: request[1], as: UTF8.self) : nil
+            encoder.text(section.map { InfoReport.section($0, of: text) } ?? text, into: &out)
         case .help:
             encoder.text(Command.specs.map { "\($0.syntax) -- \($0.summary)" }.joined(separator: "\r\n"), into: &out)
         case .command:

@@ -60,8 +60,37 @@ enum InfoReport {
             lines.append("cmdstat_\(command.spec.name.lowercased()):calls=\(calls[command.rawValue]),errors=\(errors[command.rawValue])")
         }
         lines.append("unknown_commands:\(errors[Command.allCases.count])")
+        lines.append("# Latencystats")
+        let histograms = stats.latencyHistograms
+        for command in Command.allCases where histograms[command.rawValue].total > 0 {
+            let h = histograms[command.rawValue]
+            let us = { (p: Double) in formatMicros(h.percentile(p)) }
+            lines.append("latency_percentiles_usec_\(command.spec.name.lowercased()):p50=\(us(50)),p99=\(us(99)),p99.9=\(us(99.9))")
+        }
         return lines.joined(separator: "\r\n")
     }
+}
+
+extension InfoReport {
+    /// `INFO name`: only that section (case-insensitive), as Redis does;
+    /// `all` and `everything` keep the whole report.
+    static func section(_ name: String, of text: String) -> String {
+        let wanted = name.lowercased()
+        if wanted == "all" || wanted == "everything" || wanted == "default" { return text }
+        var keep = false
+        var lines: [Substring] = []
+        for line in text.split(separator: "\r\n") {
+            if line.hasPrefix("# ") { keep = line.dropFirst(2).lowercased() == wanted }
+            if keep { lines.append(line) }
+        }
+        return lines.joined(separator: "\r\n")
+    }
+}
+
+/// Nanoseconds as microseconds with three decimals, as Redis prints them.
+func formatMicros(_ ns: UInt64) -> String {
+    let whole = ns / 1000, frac = ns % 1000
+    return "\(whole)." + String(repeating: "0", count: frac < 10 ? 2 : frac < 100 ? 1 : 0) + "\(frac)"
 }
 
 /// Resident set size from /proc (0 where unavailable).

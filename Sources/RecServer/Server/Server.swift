@@ -14,6 +14,7 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     private var listener: ListeningSocket?
     private var loops: [EventLoop] = []
     private let finished = DispatchGroup()
+    private var admin: AdminServer?
 
     public init(config: ServerConfig, store: IndexStore) {
         self.config = config
@@ -28,6 +29,8 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     }
 
     public var boundPort: Int { listener?.port ?? config.port }
+    /// The admin HTTP port actually bound, or nil when it is off.
+    public var adminPort: Int? { admin?.port }
     public var threadCount: Int { loops.count }
 
     /// Binds and starts the loops. Returns the bound port.
@@ -47,11 +50,21 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
             thread.name = "recd-loop-\(i)"
             thread.start()
         }
+        if config.adminPort > 0 {
+            let (store, stats, live) = (store, stats, live)
+            let admin = try AdminServer(host: config.bind, port: config.adminPort) {
+                PrometheusText.render(index: store.load(), stats: stats, live: live)
+            }
+            admin.start()
+            self.admin = admin
+        }
         return listener.port
     }
 
     /// Stops every loop, closes every connection and the listener, and waits.
     public func stop() {
+        admin?.stop()
+        admin = nil
         for loop in loops { loop.stop() }
         finished.wait()
         loops.removeAll()

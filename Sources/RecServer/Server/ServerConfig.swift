@@ -33,6 +33,10 @@ public struct ServerConfig: Sendable {
     public var requirePass = ""
     /// Close connections idle this many seconds; 0 keeps them.
     public var idleTimeout = 0
+    /// Log commands slower than this many microseconds; -1 logs none.
+    public var slowLogMicros = 10_000
+    /// Port of the HTTP admin endpoint (/metrics, /healthz); 0 = off.
+    public var adminPort = 0
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 

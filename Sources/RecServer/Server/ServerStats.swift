@@ -1,3 +1,4 @@
+import RecCore
 import Synchronization
 
 /// Counters shared by all event loops. Connection counts are atomics; the
@@ -10,6 +11,8 @@ public final class ServerStats: Sendable {
     public let rejectedConnections = Atomic<Int>(0)
     private let commandCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count))
     private let errorCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count + 1))
+    /// Service time per command (nanoseconds), merged from the loops about once a second.
+    private let latencies = Mutex<[LatencyHistogram]>(Array(repeating: LatencyHistogram(), count: Command.allCases.count))
 
     public init() {}
 
@@ -24,6 +27,18 @@ public final class ServerStats: Sendable {
             for i in 0..<errors.count where errors[i] != 0 { total[i] += errors[i]; errors[i] = 0 }
         }
     }
+
+    /// Adds each loop-local histogram into the shared ones and empties it.
+    func merge(latencies local: inout [LatencyHistogram]) {
+        latencies.withLock { shared in
+            for i in 0..<local.count where local[i].total > 0 {
+                shared[i].add(local[i])
+                local[i].reset()
+            }
+        }
+    }
+
+    public var latencyHistograms: [LatencyHistogram] { latencies.withLock { $0 } }
 
     public var commands: [Int] { commandCounts.withLock { $0 } }
     public var errors: [Int] { errorCounts.withLock { $0 } }

@@ -2,14 +2,16 @@
 /// of two is split into 128 linear sub-buckets, so any recorded value is
 /// known to within 1/128 (< 0.8%). Fixed storage, so recording allocates
 /// nothing; histograms of several threads add up.
-struct LatencyHistogram {
+public struct LatencyHistogram: Sendable {
     static let subBits = 7
     static let subCount = 1 << subBits
     static let buckets = (64 - subBits) * subCount
 
-    var counts = [UInt64](repeating: 0, count: LatencyHistogram.buckets)
-    var total: UInt64 = 0
-    var maxValue: UInt64 = 0
+    public private(set) var counts = [UInt64](repeating: 0, count: LatencyHistogram.buckets)
+    public private(set) var total: UInt64 = 0
+    public private(set) var maxValue: UInt64 = 0
+
+    public init() {}
 
     @inline(__always)
     static func index(_ v: UInt64) -> Int {
@@ -28,20 +30,28 @@ struct LatencyHistogram {
     }
 
     @inline(__always)
-    mutating func record(_ v: UInt64) {
+    public mutating func record(_ v: UInt64) {
         counts[LatencyHistogram.index(v)] += 1
         total += 1
         if v > maxValue { maxValue = v }
     }
 
-    mutating func add(_ other: LatencyHistogram) {
-        for i in 0..<counts.count { counts[i] += other.counts[i] }
+    public mutating func add(_ other: LatencyHistogram) {
+        guard other.total > 0 else { return }
+        for i in 0..<counts.count where other.counts[i] > 0 { counts[i] += other.counts[i] }
         total += other.total
         maxValue = max(maxValue, other.maxValue)
     }
 
+    public mutating func reset() {
+        guard total > 0 else { return }
+        for i in 0..<counts.count { counts[i] = 0 }
+        total = 0
+        maxValue = 0
+    }
+
     /// Value at percentile p (0...100): the bucket holding that rank.
-    func percentile(_ p: Double) -> UInt64 {
+    public func percentile(_ p: Double) -> UInt64 {
         if total == 0 { return 0 }
         let rank = UInt64((p / 100 * Double(total)).rounded(.up))
         var seen: UInt64 = 0
