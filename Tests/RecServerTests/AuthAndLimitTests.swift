@@ -61,3 +61,27 @@ import RecTestSupport
         #expect(closed, "idle for over 2 s with timeout 1")
     }
 }
+
+@Suite(.serialized) struct OutputLimitTests {
+    @Test func aClientThatStopsReading_IsCutOff_OthersAreServed() throws {
+        let events = Fixtures.randomEvents(users: 3000, items: 2000, groups: 2, seed: 4)
+        let index = IndexBuilder.build(Snapshot(events: events), config: BuildConfig())
+        let server = try TestServer(index: index) { $0.outputStallSeconds = 1 }
+        let greedy = try TestClient(port: server.port, timeoutSeconds: 1)
+        var small: Int32 = 4096
+        setsockopt(greedy.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        greedy.send(String(repeating: "POPULAR k=1000\n", count: 2000))  // ~30 MB of replies, never read
+        let other = try server.connect()
+        var closed = false
+        for _ in 0..<40 where !closed {
+            usleep(100_000)
+            other.send("PING\n")
+            #expect(other.readLines(1) == ["PONG"])
+            var info = ""
+            other.send("INFO\n")
+            info = other.readLines(1).first ?? ""
+            closed = info.contains("connected_clients:1 ")
+        }
+        #expect(closed, "the non-reading client should have been cut off after ~1-2 s")
+    }
+}

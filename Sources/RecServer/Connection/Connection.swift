@@ -22,6 +22,8 @@ final class Connection {
     var authenticated: Bool
     /// Monotonic seconds of the last request bytes, for the idle timeout.
     var lastActive: Int
+    /// Monotonic seconds when output last moved (or was last empty).
+    var lastOutputProgress: Int
     /// Tells a reused fd's new connection from the one a deferred reply is for.
     let serial: UInt64
     var args = ArgList()
@@ -32,6 +34,7 @@ final class Connection {
         self.serial = serial
         self.authenticated = authenticated
         self.lastActive = now
+        self.lastOutputProgress = now
         self.fd = fd
         input = [UInt8](repeating: 0, count: Connection.initialInput)
         output.reserveCapacity(16 * 1024)

@@ -185,7 +185,7 @@ final class EventLoop: @unchecked Sendable {
                     encoder.error("PROTOCOL", error.description, into: &conn.output)
                     conn.closeWhenFlushed = true
                     conn.inStart = conn.inEnd
-                    Log.debug("protocol_error", ["fd": conn.fd, "error": error.description])
+                    logClientError(error.description)
                     return
                 case .complete(let consumed):
                     conn.inStart += consumed
@@ -233,6 +233,7 @@ final class EventLoop: @unchecked Sendable {
 
     func fail(_ conn: Connection, _ error: ProtocolError) {
         ReplyEncoder(dialect: conn.dialect ?? .line).error("PROTOCOL", error.description, into: &conn.output)
+        logClientError(error.description)
         conn.closeWhenFlushed = true
         conn.inStart = conn.inEnd
     }
@@ -246,6 +247,7 @@ final class EventLoop: @unchecked Sendable {
             switch result {
             case .bytes(let n):
                 conn.consumedOutput(n)
+                conn.lastOutputProgress = EventLoop.seconds()
             case .wouldBlock:
                 return true
             case .eof, .failed:
@@ -268,6 +270,23 @@ final class EventLoop: @unchecked Sendable {
         selector.modify(conn.fd, interest)
     }
 
+    private var clientErrorSecond = 0
+    private var clientErrorsSuppressed = 0
+
+    /// Client errors (bad framing) are logged at most once a second per
+    /// loop, with how many were left out, so a hostile client cannot flood
+    /// the log.
+    func logClientError(_ description: String) {
+        let now = EventLoop.seconds()
+        if now == clientErrorSecond {
+            clientErrorsSuppressed += 1
+            return
+        }
+        Log.warn("client_protocol_error", ["error": description, "suppressed_since_last": clientErrorsSuppressed])
+        clientErrorSecond = now
+        clientErrorsSuppressed = 0
+    }
+
     /// Monotonic whole seconds.
     static func seconds() -> Int {
         var ts = timespec()
@@ -277,15 +296,21 @@ final class EventLoop: @unchecked Sendable {
 
     private var lastIdleScan = 0
 
-    /// The idle timeout: at most one scan a second.
+    /// The idle timeout and the output stall limit: at most one scan a second.
     func closeIdle() {
-        guard config.idleTimeout > 0 else { return }
+        guard config.idleTimeout > 0 || config.outputStallSeconds > 0 else { return }
         let now = EventLoop.seconds()
         guard now != lastIdleScan else { return }
         lastIdleScan = now
-        for case let conn? in connections where !conn.awaitingReply && now - conn.lastActive > config.idleTimeout {
-            Log.debug("idle_timeout", ["fd": conn.fd])
-            close(conn)
+        for case let conn? in connections where !conn.awaitingReply {
+            if conn.pendingOutput == 0 { conn.lastOutputProgress = now }
+            if config.idleTimeout > 0 && now - conn.lastActive > config.idleTimeout && conn.pendingOutput == 0 {
+                Log.debug("idle_timeout", ["fd": conn.fd])
+                close(conn)
+            } else if config.outputStallSeconds > 0 && now - conn.lastOutputProgress > config.outputStallSeconds {
+                Log.warn("client_output_stalled", ["fd": conn.fd, "unsent_bytes": conn.pendingOutput])
+                close(conn)
+            }
         }
     }
 

@@ -33,6 +33,9 @@ public struct ServerConfig: Sendable {
     public var requirePass = ""
     /// Close connections idle this many seconds; 0 keeps them.
     public var idleTimeout = 0
+    /// Close a client whose unsent replies have not moved for this many
+    /// seconds (it stopped reading); 0 = never.
+    public var outputStallSeconds = 60
     /// Log commands slower than this many microseconds; -1 logs none.
     public var slowLogMicros = 10_000
     /// Port of the HTTP admin endpoint (/metrics, /healthz); 0 = off.
