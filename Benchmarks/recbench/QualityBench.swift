@@ -34,7 +34,17 @@ enum QualityBench {
         do { snapshot = try SnapshotLoader.load(directory: dir) } catch { Options.fail(error.description) }
         let (train, test) = divide(snapshot.events, split, seed: UInt64(options.int("seed", 42)))
         let testUsers = test.indices.filter { !test[$0].isEmpty }
-        print("snapshot \(dir): \(snapshot.events.count) events; split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
+        let modeText = options.string("mode") ?? "cf"
+        let mode: RecMode
+        switch modeText {
+        case "cf": mode = .cf
+        case "vec": mode = .vec
+        case "hybrid": mode = .hybrid
+        default: Options.fail("--mode must be cf, vec or hybrid")
+        }
+        let weight = Float(options.string("vector-weight") ?? "0.3") ?? 0.3
+        if mode != .cf && snapshot.embeddings == nil { Options.fail("--mode \(modeText) needs embeddings.tsv in the snapshot") }
+        print("snapshot \(dir): \(snapshot.events.count) events\(snapshot.embeddings.map { ", \($0.count) item vectors of \($0.dimension)" } ?? ""); split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
         let kinds: [SimilarityKind]
         if let only = options.string("similarity") {
             guard let kind = SimilarityKind(rawValue: only) else { Options.fail("--similarity: cosine, jaccard, lift or llr") }
@@ -49,8 +59,10 @@ enum QualityBench {
             config.shards = options.int("shards", config.shards)
             config.neighbors = options.int("neighbors", config.neighbors)
             if let h = options.string("half-life-days"), let v = Double(h) { config.halfLifeDays = v }
-            let index = IndexBuilder.build(Snapshot(events: train, catalog: snapshot.catalog), config: config)
-            let s = evaluate(index, testUsers: testUsers, test: test, users: snapshot.events.users, k: k)
+            var trainSnapshot = Snapshot(events: train, catalog: snapshot.catalog)
+            trainSnapshot.embeddings = snapshot.embeddings
+            let index = IndexBuilder.build(trainSnapshot, config: config)
+            let s = evaluate(index, testUsers: testUsers, test: test, users: snapshot.events.users, k: k, mode: mode, weight: weight)
             let n = Double(max(1, s.users))
             print(kind.rawValue.padded(12) + [s.hitRate / n, s.precision / n, s.recall / n, s.ndcg / n, s.map / n,
                                                Double(s.recommended.count) / Double(max(1, snapshot.events.items.count))]
@@ -93,11 +105,14 @@ enum QualityBench {
         return (train, test)
     }
 
-    static func evaluate(_ index: RecIndex, testUsers: [Int], test: [Set<UInt32>], users: ByteInterner, k: Int) -> Scores {
+    static func evaluate(_ index: RecIndex, testUsers: [Int], test: [Set<UInt32>], users: ByteInterner, k: Int,
+                         mode: RecMode, weight: Float) -> Scores {
         var s = Scores()
         let scratch = QueryScratch()
         var options = QueryOptions(k: k)
         options.seen = .exclude
+        options.mode = mode
+        options.vectorWeight = weight
         for u in testUsers {
             let relevant = test[u]
             index.recommend(user: UInt32(u), options: options, scratch: scratch)

@@ -28,6 +28,9 @@ public enum IndexBuilder {
                        catalog: catalog)
         }
         let repurchase = stats.time("repurchase") { Repurchase(events: events) }
+        let vectors = snapshot.embeddings.map { table in
+            stats.time("embeddings") { VectorIndex(table: table, itemCount: itemCount) }
+        }
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount
@@ -36,7 +39,7 @@ public enum IndexBuilder {
         stats.shards = shards
         return RecIndex(config: config, users: events.users, items: events.items, catalog: catalog,
                         histories: histories, neighbors: neighbors, popularity: popularity,
-                        repurchase: repurchase, referenceTime: referenceTime, stats: stats, report: snapshot.report)
+                        repurchase: repurchase, vectors: vectors, referenceTime: referenceTime, stats: stats, report: snapshot.report)
     }
 
     static func popularityScores(events: EventTable, config: BuildConfig, referenceTime: Int64) -> [Float] {

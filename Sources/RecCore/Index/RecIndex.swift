@@ -10,6 +10,8 @@ public final class RecIndex: Sendable {
     public let neighbors: NeighborIndex
     public let popularity: Popularity
     public let repurchase: Repurchase
+    /// Item vectors (VSIM, VREC, REC mode=vec|hybrid), when the snapshot has them.
+    public let vectors: VectorIndex?
     /// Latest event time in the snapshot; decay is measured back from it.
     public let referenceTime: Int64
     public let stats: BuildStats
@@ -17,7 +19,7 @@ public final class RecIndex: Sendable {
 
     init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
          histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
-         repurchase: Repurchase, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+         repurchase: Repurchase, vectors: VectorIndex? = nil, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
         self.config = config
         self.users = users
         self.items = items
@@ -26,6 +28,7 @@ public final class RecIndex: Sendable {
         self.neighbors = neighbors
         self.popularity = popularity
         self.repurchase = repurchase
+        self.vectors = vectors
         self.referenceTime = referenceTime
         self.stats = stats
         self.report = report
@@ -37,6 +40,6 @@ public final class RecIndex: Sendable {
     /// Bytes held by the index's arrays (not counting allocator overhead).
     public var memoryBytes: Int {
         users.memoryBytes + items.memoryBytes + catalog.memoryBytes + histories.memoryBytes
-            + neighbors.memoryBytes + popularity.memoryBytes + repurchase.memoryBytes
+            + neighbors.memoryBytes + popularity.memoryBytes + repurchase.memoryBytes + (vectors?.memoryBytes ?? 0)
     }
 }

@@ -18,8 +18,16 @@ public struct QueryOptions: Sendable, Equatable {
     public var seen: Seen = .exclude
     /// Top up short answers from popularity.
     public var fallback = true
+    /// How REC scores: co-occurrence, item vectors, or a blend.
+    public var mode: RecMode = .cf
+    /// Share of the vector score in `hybrid` (the rest is co-occurrence).
+    public var vectorWeight: Float = 0.3
 
     public init(k: Int = 10) { self.k = k }
+}
+
+public enum RecMode: Sendable, Equatable {
+    case cf, vec, hybrid
 }
 
 /// The answer to one query: items best first, the last `fallbackCount` of

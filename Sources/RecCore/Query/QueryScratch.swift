@@ -32,6 +32,9 @@ public final class QueryScratch {
     /// weights; the caller fills (or clears) them before each `recommend`.
     public var liveItems: [UInt32] = []
     public var liveWeights: [Float] = []
+    /// A query vector (VREC's, or a user's mean), padded to the index's stride.
+    public var vector: [Float] = []
+    var vectorHeaps: [TopKHeap] = []
     /// The asking user's live purchases for `DUE` (index id, Unix seconds).
     public var livePurchases: [(item: UInt32, time: Int64)] = []
 
@@ -81,6 +84,10 @@ public final class QueryScratch {
 
     @inline(__always)
     func score(_ j: UInt32) -> Float { slots[Int(j)].score }
+
+    /// Whether j got a co-occurrence score in this query.
+    @inline(__always)
+    func isTouched(_ j: UInt32) -> Bool { slots[Int(j)].stamp == generation }
 
     @inline(__always)
     func block(_ item: UInt32) { blocked[Int(item)] = generation }

@@ -52,19 +52,25 @@ extension RecIndex {
             topUp(options, scratch)
             return
         }
-        for h in range {
-            let i = histories.items[h]
-            let w = histories.weights[h]
-            for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
-        }
-        for (i, w) in zip(scratch.liveItems, scratch.liveWeights) where Int(i) < itemCount {
-            for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+        if options.mode != .vec {
+            for h in range {
+                let i = histories.items[h]
+                let w = histories.weights[h]
+                for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+            }
+            for (i, w) in zip(scratch.liveItems, scratch.liveWeights) where Int(i) < itemCount {
+                for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+            }
         }
         if options.seen == .exclude {
             for h in range { scratch.block(histories.items[h]) }
             for i in scratch.liveItems where Int(i) < itemCount { scratch.block(i) }
         }
-        selectCandidates(options, scratch)
+        guard options.mode != .cf, let vectors, userVector(range, vectors, scratch) else {
+            selectCandidates(options, scratch)
+            return
+        }
+        selectByVector(options, scratch, vectors, blend: options.mode == .hybrid)
     }
 
     /// `SESSION a,b,c`: scores from the visit's items (`scratch.requestItems`),

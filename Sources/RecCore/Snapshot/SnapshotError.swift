@@ -7,6 +7,8 @@ public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyFile(path: String)
     case missingColumns(path: String, missing: [String], found: [String])
     case noUsableRows(path: String, rejected: Int, samples: [RowIssue])
+    /// Vectors are all or nothing: one bad row would skew every search.
+    case badEmbedding(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(p): empty file, expected a header row"
         case .missingColumns(let p, let missing, let found):
             return "\(p): header lacks required column(s) \(missing.joined(separator: ", ")); found: \(found.joined(separator: ", "))"
+        case .badEmbedding(let p, let line, let reason):
+            return "\(p):\(line): \(reason)"
         case .noUsableRows(let p, let rejected, let samples):
             let shown = samples.map(\.description).joined(separator: "; ")
             return "\(p): no usable rows (\(rejected) rejected)" + (shown.isEmpty ? "" : ": \(shown)")

@@ -6,6 +6,7 @@
 public enum SnapshotLoader {
     public static let eventsFile = "events.tsv"
     public static let itemsFile = "items.tsv"
+    public static let embeddingsFile = "embeddings.tsv"
 
     static let userColumn = ["user", "user_id", "userid", "visitor", "visitorid", "customer", "customer_id"]
     static let itemColumn = ["item", "item_id", "itemid", "product", "product_id", "sku", "stock_code"]
@@ -26,7 +27,14 @@ public enum SnapshotLoader {
         let eventsPath = directory + "/" + eventsFile
         let bytes = try readFile(eventsPath)
         try loadEvents(bytes, path: eventsPath, into: &events, report: &report)
-        return Snapshot(events: events, catalog: catalog, report: report)
+        var snapshot = Snapshot(events: events, catalog: catalog, report: report)
+        let embeddingsPath = directory + "/" + embeddingsFile
+        if FileBytes.exists(embeddingsPath) {
+            let bytes = try readFile(embeddingsPath)
+            snapshot.embeddings = try EmbeddingTable.parse(bytes, path: embeddingsPath, items: &snapshot.events.items)
+            snapshot.catalog.ensureCount(snapshot.events.items.count)
+        }
+        return snapshot
     }
 
     static func readFile(_ path: String) throws(SnapshotError) -> [UInt8] {

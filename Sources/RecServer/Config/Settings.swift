@@ -71,6 +71,8 @@ public enum Settings {
         },
         Setting(name: "shards", defaultValue: "0", help: "index build shards, 0 = one per core",
                 apply: int(0...1024) { $0.build.shards = $1 == 0 ? BuildConfig.defaultShards : $1 }),
+        Setting(name: "hybrid-weight", defaultValue: "0.3", help: "share of vector similarity in REC mode=hybrid",
+                apply: number(0...1) { $0.hybridWeight = Float($1) }),
         Setting(name: "reload-shards", defaultValue: "0", help: "shards for RELOAD/SAVE builds while serving, 0 = half the cores",
                 apply: int(0...1024) { $0.reloadShards = $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",

@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save, auth
+    case event, item, forget, due, reload, save, auth, vsim, vrec
 
     public struct Spec: Sendable {
         public let name: String
@@ -25,7 +25,7 @@ public enum Command: Int, CaseIterable, Sendable {
         Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands"),
         Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
              summary: "items most similar to the item (customers who bought X also bought)"),
-        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1]",
+        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1] [mode=cf|vec|hybrid]",
              summary: "personal picks from the user's weighted, time-decayed history"),
         Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
              summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
@@ -49,6 +49,10 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "writes the current state as a new snapshot in data-dir and empties the event log"),
         Spec(name: "AUTH", minArgs: 1, maxArgs: 2, syntax: "AUTH [default] password",
              summary: "unlocks the connection when requirepass is set"),
+        Spec(name: "VSIM", minArgs: 1, maxArgs: -1, syntax: "VSIM item \(filterSyntax)",
+             summary: "items whose vectors are nearest the item's (looks alike; works for items nobody bought yet)"),
+        Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax)",
+             summary: "items nearest a query vector, e.g. from a text model"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

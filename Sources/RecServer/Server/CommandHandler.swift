@@ -138,12 +138,15 @@ final class CommandHandler {
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .rec:
             var dueFirst = false
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
+            var options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
+                if ByteParsing.equalsLowercase(name, "mode") { return true }  // read below
                 guard ByteParsing.equalsLowercase(name, "due") else { return false }
                 guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("due must be 1 or 0, got '\(Request.show(value))'") }
                 dueFirst = v
                 return true
             }
+            options.mode = try recMode(request, index)
+            options.vectorWeight = config.hybridWeight
             rec(request[1], options, dueFirst: dueFirst, index, encoder, &out)
         case .session:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
@@ -171,6 +174,27 @@ final class CommandHandler {
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .auth:
             break  // handled before dispatch: it changes the connection
+        case .vsim:
+            let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
+            guard index.vectors != nil else { throw noVectors() }
+            index.vectorSimilar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
+            encoder.recommendations(scratch.result, names: index.items, into: &out)
+        case .vrec:
+            let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
+            guard let vectors = index.vectors else { throw noVectors() }
+            scratch.vector.removeAll(keepingCapacity: true)
+            var bad: String?
+            forEachListed(request[1]) { v in
+                if let x = ByteParsing.parseDouble(v), x.isFinite { scratch.vector.append(Float(x)) } else if bad == nil {
+                    bad = Request.show(v)
+                }
+            }
+            if let bad { throw .syntax("vector values must be finite numbers, got '\(bad)'") }
+            guard scratch.vector.count == vectors.dimension else {
+                throw .syntax("vector has \(scratch.vector.count) values; the index's vectors have \(vectors.dimension)")
+            }
+            index.vectorRecommend(options: options, scratch: scratch)
+            encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .event, .item, .forget, .reload, .save:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
@@ -178,6 +202,27 @@ final class CommandHandler {
             return try runLive(command, request, live, encoder, &out)
         }
         return .keepOpen
+    }
+
+    /// `mode=` of REC; vec and hybrid need vectors.
+    func recMode(_ request: Request, _ index: RecIndex) throws(CommandError) -> RecMode {
+        var mode = RecMode.cf
+        for i in 2..<request.count {
+            let token = request[i]
+            guard token.count > 5, ByteParsing.equalsLowercase(token.slice(0, 5), "mode=") else { continue }
+            let value = token.slice(5, token.count)
+            if ByteParsing.equalsLowercase(value, "cf") { mode = .cf } else if ByteParsing.equalsLowercase(value, "vec") {
+                mode = .vec
+            } else if ByteParsing.equalsLowercase(value, "hybrid") { mode = .hybrid } else {
+                throw .syntax("mode must be cf, vec or hybrid, got '\(Request.show(value))'")
+            }
+        }
+        if mode != .cf && index.vectors == nil { throw noVectors() }
+        return mode
+    }
+
+    func noVectors() -> CommandError {
+        CommandError(code: "NOVECTORS", message: "the snapshot has no embeddings.tsv, so there are no item vectors")
     }
 
     /// `AUTH [default] password`: constant-time comparison, so response time

@@ -40,6 +40,8 @@ public struct ServerConfig: Sendable {
     public var slowLogMicros = 10_000
     /// Port of the HTTP admin endpoint (/metrics, /healthz); 0 = off.
     public var adminPort = 0
+    /// Share of the vector score in `REC mode=hybrid`.
+    public var hybridWeight: Float = 0.3
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 

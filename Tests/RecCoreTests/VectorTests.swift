@@ -1,0 +1,126 @@
+import Testing
+import RecCore
+import RecTestSupport
+
+@Suite struct EmbeddingFileTests {
+    static func parse(_ text: String) throws(SnapshotError) -> (EmbeddingTable, ByteInterner) {
+        var items = ByteInterner()
+        let table = try EmbeddingTable.parse(Array(text.utf8), path: "e.tsv", items: &items)
+        return (table, items)
+    }
+
+    @Test func goodFile_WithHeaderAndExponentForms() throws {
+        let (t, items) = try Self.parse("item\tv1\tv2\tv3\nA\t1\t-5.2e-33\t0.5\nB\t1E2\t0\t-0.25\n")
+        #expect(t.dimension == 3 && t.count == 2)
+        #expect(items.name(t.items[1]) == "B")
+        #expect(t.values == [1, -5.2e-33, 0.5, 100, 0, -0.25])
+    }
+
+    @Test func wrongLengthNaNAndJunk_AreErrorsNamingTheLine() {
+        #expect(throws: SnapshotError.badEmbedding(path: "e.tsv", line: 3, reason: "2 values, expected 3 like the first row")) {
+            _ = try Self.parse("item\tv1\tv2\tv3\nA\t1\t2\t3\nB\t1\t2\n")
+        }
+        #expect(throws: SnapshotError.badEmbedding(path: "e.tsv", line: 2, reason: "value 2 'NaN' is not a finite number")) {
+            _ = try Self.parse("A\t1\t2\nB\t1\tNaN\n")
+        }
+        #expect(throws: SnapshotError.badEmbedding(path: "e.tsv", line: 1, reason: "value 1 '1e99' is not a finite number")) {
+            _ = try Self.parse("A\t1e99\t2\n")
+        }
+        #expect(throws: SnapshotError.badEmbedding(path: "e.tsv", line: 1, reason: "no vectors")) {
+            _ = try Self.parse("item\tv1\n")
+        }
+    }
+
+    @Test func snapshotLoader_ReadsEmbeddings_AndAnItemWithOnlyAVectorBecomesAnItem() throws {
+        let dir = Fixtures.directory([
+            "events.tsv": "user\titem\ttype\ttimestamp\nu\tA\tview\t1\nu\tB\tview\t1\n",
+            "embeddings.tsv": "A\t1\t0\nB\t0\t1\nNEW\t1\t1\n",
+        ])
+        let snapshot = try SnapshotLoader.load(directory: dir)
+        #expect(snapshot.embeddings?.count == 3)
+        #expect(snapshot.events.items.lookup("NEW") != nil)
+        let index = IndexBuilder.build(snapshot, config: Fixtures.plainConfig())
+        let scratch = QueryScratch()
+        // A brand-new item, bought by nobody, is found by its vector.
+        index.vectorSimilar(to: index.items.lookup("A"), options: QueryOptions(k: 1), scratch: scratch)
+        #expect(index.names(scratch.result).map(\.0) == ["NEW"])
+    }
+}
+
+@Suite struct VectorSearchTests {
+    static func randomTable(items: Int, dimension: Int, seed: UInt64) -> (EmbeddingTable, [[Float]]) {
+        var rng = SplitMix64(seed: seed)
+        var table = EmbeddingTable(dimension: dimension)
+        var rows: [[Float]] = []
+        for i in 0..<items {
+            let v = (0..<dimension).map { _ in rng.nextUnit() * 2 - 1 }
+            table.append(item: UInt32(i), v)
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            rows.append(v.map { $0 / n })
+        }
+        return (table, rows)
+    }
+
+    func check(items: Int, dimension: Int, shards: Int) {
+        let (table, rows) = Self.randomTable(items: items, dimension: dimension, seed: UInt64(items))
+        let index = VectorIndex(table: table, itemCount: items)
+        var rng = SplitMix64(seed: 99)
+        var heaps: [TopKHeap] = []
+        for _ in 0..<5 {
+            var query = (0..<dimension).map { _ in rng.nextUnit() * 2 - 1 }
+            let n = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            query = query.map { $0 / n } + [Float](repeating: 0, count: index.stride - dimension)
+            var heap = query.withUnsafeBufferPointer { q in
+                index.search(q, k: 10, shards: shards, heaps: &heaps) { $0 % 7 != 0 }
+            }
+            var got: [UInt32] = []
+            heap.drainBestFirst { id, _ in got.append(id) }
+            let brute = (0..<items).filter { $0 % 7 != 0 }.map { j in
+                (j, zip(rows[j], query).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+            }.sorted { $0.1 > $1.1 }.prefix(10).map { UInt32($0.0) }
+            #expect(got == Array(brute), "recall must be 1.0 against brute force")
+        }
+    }
+
+    @Test func exactSearch_MatchesBruteForce_OnOneThread() { check(items: 2000, dimension: 37, shards: 1) }
+
+    @Test func exactSearch_MatchesBruteForce_AcrossShards() {
+        // 40,000 x 64 floats passes the parallel threshold: the scan fans out.
+        check(items: 40_000, dimension: 64, shards: 3)
+    }
+}
+
+@Suite struct HybridTests {
+    /// The tiny shop with vectors: C and D point the same way, A and B another.
+    static func index() throws -> RecIndex {
+        var snapshot = Snapshot(events: Fixtures.tinyEvents())
+        var table = EmbeddingTable(dimension: 2)
+        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
+            table.append(item: snapshot.events.items.lookup(name)!, v)
+        }
+        snapshot.embeddings = table
+        return IndexBuilder.build(snapshot, config: Fixtures.plainConfig())
+    }
+
+    @Test func modes_ScoreByCooccurrenceVectorsOrBoth() throws {
+        let index = try Self.index()
+        let scratch = QueryScratch()
+        var options = QueryOptions(k: 2)
+        options.fallback = false
+        // u4 has only A. By co-occurrence B (0.667) then C (0.408); D never co-occurs.
+        index.recommend(user: index.users.lookup("u4"), options: options, scratch: scratch)
+        #expect(index.names(scratch.result).map(\.0) == ["B", "C"])
+        // By vectors: B is nearest A, then D (cos 0.11 / 0.906) before C (0).
+        options.mode = .vec
+        index.recommend(user: index.users.lookup("u4"), options: options, scratch: scratch)
+        #expect(index.names(scratch.result).map(\.0) == ["B", "D"])
+        // Hybrid with w = 0.5: B = 0.5 x 0.994 + 0.5 x 1, C = 0.5 x 0 + 0.5 x 0.612, D = 0.5 x 0.110.
+        options.mode = .hybrid
+        options.vectorWeight = 0.5
+        index.recommend(user: index.users.lookup("u4"), options: options, scratch: scratch)
+        let names = index.names(scratch.result)
+        #expect(names.map(\.0) == ["B", "C"])
+        #expect(abs(names[0].1 - (0.5 * 0.99388 + 0.5)) < 1e-3)
+        #expect(abs(names[1].1 - 0.5 * 0.408248 / 0.666667) < 1e-3)
+    }
+}

@@ -1,0 +1,46 @@
+import Testing
+import RecCore
+import RecTestSupport
+@testable import RecServer
+
+/// VSIM, VREC and REC mode= over a real socket.
+@Suite(.serialized) struct VectorCommandTests {
+    static func index() -> RecIndex {
+        var snapshot = Snapshot(events: Fixtures.tinyEvents())
+        var table = EmbeddingTable(dimension: 2)
+        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
+            table.append(item: snapshot.events.items.lookup(name)!, v)
+        }
+        snapshot.embeddings = table
+        return IndexBuilder.build(snapshot, config: Fixtures.plainConfig())
+    }
+
+    @Test func vsimVrecAndModes_InBothDialects() throws {
+        let server = try TestServer(index: Self.index())
+        let c = try server.connect()
+        c.send("VSIM C k=2\nVREC 1,0 k=2\nVREC 1,0,0\nVREC 1,x\nREC u4 k=2 mode=vec\nREC u4 k=1 mode=hybrid\nREC u4 mode=sideways\nVSIM nothing k=1\n")
+        #expect(c.readLines(8) == [
+            "OK D 0.993884 B 0.110432",
+            "OK A 1 B 0.993884",
+            "ERR SYNTAX vector has 3 values; the index's vectors have 2",
+            "ERR SYNTAX vector values must be finite numbers, got 'x'",
+            "OK B 0.993884 D 0.110432",
+            "OK B 0.998165",  // 0.7 x 1 (best co-occurrence) + 0.3 x 0.993884
+            "ERR SYNTAX mode must be cf, vec or hybrid, got 'sideways'",
+            "OK A 3 (unknown) 1",
+        ])
+        let r = try server.connect()
+        r.send(resp("VSIM", "A", "k=1"))
+        #expect(r.readRESP()?.strings == ["B", "0.993884"])
+    }
+
+    @Test func withoutVectors_TheCommandsSaySo() throws {
+        let server = try TestServer(index: Fixtures.tinyIndex())
+        let c = try server.connect()
+        c.send("VSIM A\nREC u1 mode=hybrid\n")
+        #expect(c.readLines(2) == [
+            "ERR NOVECTORS the snapshot has no embeddings.tsv, so there are no item vectors",
+            "ERR NOVECTORS the snapshot has no embeddings.tsv, so there are no item vectors",
+        ])
+    }
+}
