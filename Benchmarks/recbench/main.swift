@@ -28,6 +28,8 @@ usage: recbench <command> [options]
   redis-zsets --snapshot DIR [--neighbors 50]
           prints RESP ZADD sim:<item> commands of the snapshot's neighbour
           lists, for `| redis-cli --pipe` (the precomputed-lists baseline)
+  vectors [--input embeddings.f32 | --count N --dim D] [--queries Q] [--k K]
+          exact vector search speed (one thread, and over shards) and recall
   retail  --input online_retail.tsv --out DIR [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--numeric-ids]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
@@ -45,6 +47,7 @@ case "build": BuildBench.run(options)
 case "load": LoadBench.run(options)
 case "quality": QualityBench.run(options)
 case "gen": SyntheticGenerator.run(options)
+case "vectors": VectorBench.run(options)
 case "redis-zsets": RedisZsets.run(options)
 case "movielens": MovieLensConverter.run(options)
 case "retail": RetailConverter.run(options)

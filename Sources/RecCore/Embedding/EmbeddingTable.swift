@@ -16,6 +16,44 @@ public struct EmbeddingTable: Sendable {
         values.append(contentsOf: vector)
     }
 
+    /// The binary form, `embeddings.f32`: `RECDVEC1`, then little-endian
+    /// u32 dimension and u32 count, then per row a u32 id length, the id's
+    /// bytes and `dimension` float32 values. Loads without text parsing;
+    /// the same checks apply, with the row number in place of the line.
+    public static let binaryMagic: [UInt8] = Array("RECDVEC1".utf8)
+
+    public static func parseBinary(_ bytes: [UInt8], path: String, items: inout ByteInterner) throws(SnapshotError) -> EmbeddingTable {
+        var at = 0
+        func u32() -> UInt32? {
+            guard at + 4 <= bytes.count else { return nil }
+            defer { at += 4 }
+            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        guard bytes.count >= 16, Array(bytes[0..<8]) == binaryMagic else {
+            throw .badEmbedding(path: path, line: 0, reason: "not a recd vector file (expected the RECDVEC1 header)")
+        }
+        at = 8
+        guard let d = u32(), let n = u32(), d > 0 else { throw .badEmbedding(path: path, line: 0, reason: "bad header") }
+        var table = EmbeddingTable(dimension: Int(d))
+        var row = [Float](repeating: 0, count: Int(d))
+        for r in stride(from: 1, through: Int(n), by: 1) {
+            guard let length = u32(), at + Int(length) + Int(d) * 4 <= bytes.count, length > 0 else {
+                throw .badEmbedding(path: path, line: r, reason: "row truncated or with an empty id (file ends at byte \(bytes.count))")
+            }
+            let id = Array(bytes[at..<(at + Int(length))])
+            at += Int(length)
+            for x in 0..<Int(d) {
+                let v = Float(bitPattern: u32()!)
+                guard v.isFinite else { throw .badEmbedding(path: path, line: r, reason: "value \(x + 1) is not a finite number") }
+                row[x] = v
+            }
+            table.append(item: id.withUnsafeBufferPointer { items.intern($0) }, row)
+        }
+        guard at == bytes.count else { throw .badEmbedding(path: path, line: Int(n), reason: "\(bytes.count - at) bytes after the last row") }
+        if table.count == 0 { throw .badEmbedding(path: path, line: 0, reason: "no vectors") }
+        return table
+    }
+
     /// Parses the file. Every row must have the same number of finite
     /// values (exponent forms such as `-5.2e-33` included); the first bad row
     /// stops the load with its line number, since a half-loaded vector set

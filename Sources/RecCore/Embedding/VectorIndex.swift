@@ -95,12 +95,19 @@ public struct VectorIndex: Sendable {
         return merged
     }
 
+    /// Dot products first; the filter runs only for scores that would make
+    /// the heap, so a scan of n rows makes about k log n filter calls.
     func scan(_ range: Range<Int>, _ query: UnsafeBufferPointer<Float>, _ heap: inout TopKHeap, _ accept: (Int) -> Bool) {
         let q = UnsafeRawPointer(query.baseAddress!)
+        let stride = self.stride
         values.withUnsafeBytes { raw in
             hasVector.withUnsafeBufferPointer { has in
-                for j in range where has[j] && accept(j) {
-                    heap.insert(UInt32(j), VectorIndex.dot(raw.baseAddress! + j * stride * 4, q, stride))
+                var row = raw.baseAddress! + range.lowerBound * stride * 4
+                for j in range {
+                    defer { row += stride * 4 }
+                    guard has[j] else { continue }
+                    let s = VectorIndex.dot(row, q, stride)
+                    if heap.admits(UInt32(j), s) && accept(j) { heap.insert(UInt32(j), s) }
                 }
             }
         }

@@ -31,6 +31,13 @@ public struct TopKHeap {
         sa < sb || (sa == sb && a > b)
     }
 
+    /// Whether `insert(id, score)` would keep the pair: lets a scan skip
+    /// filter checks for the many candidates that cannot make the cut.
+    @inline(__always)
+    public func admits(_ id: UInt32, _ score: Float) -> Bool {
+        capacity > 0 && (count < capacity || TopKHeap.worse(scores[0], ids[0], score, id))
+    }
+
     /// - Complexity: O(log k).
     @inline(__always)
     public mutating func insert(_ id: UInt32, _ score: Float) {

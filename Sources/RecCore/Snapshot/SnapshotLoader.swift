@@ -7,6 +7,7 @@ public enum SnapshotLoader {
     public static let eventsFile = "events.tsv"
     public static let itemsFile = "items.tsv"
     public static let embeddingsFile = "embeddings.tsv"
+    public static let embeddingsBinaryFile = "embeddings.f32"
 
     static let userColumn = ["user", "user_id", "userid", "visitor", "visitorid", "customer", "customer_id"]
     static let itemColumn = ["item", "item_id", "itemid", "product", "product_id", "sku", "stock_code"]
@@ -29,11 +30,15 @@ public enum SnapshotLoader {
         try loadEvents(bytes, path: eventsPath, into: &events, report: &report)
         var snapshot = Snapshot(events: events, catalog: catalog, report: report)
         let embeddingsPath = directory + "/" + embeddingsFile
+        let binaryPath = directory + "/" + embeddingsBinaryFile
         if FileBytes.exists(embeddingsPath) {
             let bytes = try readFile(embeddingsPath)
             snapshot.embeddings = try EmbeddingTable.parse(bytes, path: embeddingsPath, items: &snapshot.events.items)
-            snapshot.catalog.ensureCount(snapshot.events.items.count)
+        } else if FileBytes.exists(binaryPath) {
+            let bytes = try readFile(binaryPath)
+            snapshot.embeddings = try EmbeddingTable.parseBinary(bytes, path: binaryPath, items: &snapshot.events.items)
         }
+        snapshot.catalog.ensureCount(snapshot.events.items.count)
         return snapshot
     }
 
