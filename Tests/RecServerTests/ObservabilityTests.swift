@@ -44,7 +44,12 @@ import RecTestSupport
             http.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
             return String(decoding: http.readUntilClosed().bytes, as: UTF8.self)
         }
-        let metrics = try get("/metrics")
+        // The loop merges after the batch whose reply we just read: allow it a moment.
+        var metrics = try get("/metrics")
+        for _ in 0..<20 where !metrics.contains("command_duration_seconds{command=\"sim\"") {
+            usleep(50_000)
+            metrics = try get("/metrics")
+        }
         #expect(metrics.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(metrics.contains("# TYPE recd_commands_total counter\n"))
         #expect(metrics.contains("recd_commands_total{command=\"sim\"} 1\n"))
