@@ -61,5 +61,32 @@ enum VectorBench {
             total += k
         }
         print("recall@\(k) against brute force: \(Measure.format(Double(hits) / Double(max(1, total)), 4))")
+        if options.flag("hnsw") { hnsw(index, queries: queries, exact: results, k: k, options: options) }
+    }
+
+    /// Graph build time, then queries/s and recall@k (against the exact
+    /// answers above) for a sweep of ef, one thread.
+    static func hnsw(_ index: VectorIndex, queries: [[Float]], exact: [[UInt32]], k: Int, options: Options) {
+        let m = options.int("m", 16), efc = options.int("ef-construction", 200)
+        let t0 = Measure.now()
+        let graph = HNSWGraph(vectors: index, members: (0..<UInt32(index.count)).map { $0 }, m: m, efConstruction: efc)
+        let buildSeconds = Double(Measure.now() - t0) / 1e9
+        print("hnsw M=\(m) ef_construction=\(efc): built in \(Measure.format(buildSeconds, 2)) s (one thread), \(Measure.mib(graph.memoryBytes)) of links, top level \(graph.maxLevel)")
+        var scratch = HNSWScratch()
+        var heap = TopKHeap(capacity: k)
+        for ef in (options.string("ef").map { $0.split(separator: ",").compactMap { Int($0) } } ?? [10, 20, 40, 80, 160]) {
+            var hits = 0
+            let start = Measure.now()
+            for (qi, q) in queries.enumerated() {
+                heap.reset(keeping: k)
+                q.withUnsafeBytes { raw in
+                    graph.search(raw.baseAddress!, vectors: index, k: k, ef: ef, scratch: &scratch, into: &heap) { _ in true }
+                }
+                let truth = Set(exact[qi])
+                heap.drainBestFirst { id, _ in if truth.contains(id) { hits += 1 } }
+            }
+            let seconds = Double(Measure.now() - start) / 1e9
+            print("hnsw ef=\(ef): \(Measure.format(Double(queries.count) / seconds, 0)) queries/s, recall@\(k) \(Measure.format(Double(hits) / Double(queries.count * k), 4))")
+        }
     }
 }

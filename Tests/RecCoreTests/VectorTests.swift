@@ -1,5 +1,5 @@
 import Testing
-import RecCore
+@testable import RecCore
 import RecTestSupport
 
 @Suite struct EmbeddingFileTests {
@@ -122,5 +122,54 @@ import RecTestSupport
         #expect(names.map(\.0) == ["B", "C"])
         #expect(abs(names[0].1 - (0.5 * 0.99388 + 0.5)) < 1e-3)
         #expect(abs(names[1].1 - 0.5 * 0.408248 / 0.666667) < 1e-3)
+    }
+}
+
+@Suite struct HNSWTests {
+    @Test func recallOnAFixedSeed_IsAboveTheFloor_AndTheBuildIsDeterministic() {
+        let (table, rows) = VectorSearchTests.randomTable(items: 3000, dimension: 16, seed: 7)
+        let index = VectorIndex(table: table, itemCount: 3000)
+        let members = (0..<UInt32(3000)).map { $0 }
+        let graph = HNSWGraph(vectors: index, members: members, m: 12, efConstruction: 100, seed: 1)
+        let again = HNSWGraph(vectors: index, members: members, m: 12, efConstruction: 100, seed: 1)
+        #expect(graph.links0 == again.links0 && graph.upperLinks == again.upperLinks && graph.entry == again.entry)
+        var rng = SplitMix64(seed: 3)
+        var scratch = HNSWScratch()
+        var hits = 0, filteredOK = true
+        for _ in 0..<100 {
+            var q = (0..<16).map { _ in rng.nextUnit() * 2 - 1 }
+            let n = q.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            q = q.map { $0 / n } + [Float](repeating: 0, count: index.stride - 16)
+            let truth = Set((0..<3000).map { j in (j, zip(rows[j], q).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                .sorted { $0.1 > $1.1 }.prefix(10).map { UInt32($0.0) })
+            var heap = TopKHeap(capacity: 10)
+            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: &scratch, into: &heap) { _ in true } }
+            heap.drainBestFirst { id, _ in if truth.contains(id) { hits += 1 } }
+            // A filter is honoured: only even ids come back.
+            heap.reset(keeping: 10)
+            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: &scratch, into: &heap) { $0 % 2 == 0 } }
+            heap.drainBestFirst { id, _ in if id % 2 != 0 { filteredOK = false } }
+        }
+        let recall = Double(hits) / 1000
+        #expect(recall >= 0.9, "recall@10 at ef=64 was \(recall)")
+        #expect(filteredOK)
+    }
+
+    @Test func indexBuilder_BuildsGraphsPastTheThreshold_AndVSIMUsesThem() {
+        var snapshot = Snapshot(events: Fixtures.tinyEvents())
+        var table = EmbeddingTable(dimension: 2)
+        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
+            table.append(item: snapshot.events.items.lookup(name)!, v)
+        }
+        snapshot.embeddings = table
+        var config = Fixtures.plainConfig()
+        config.hnswThreshold = 1
+        let index = IndexBuilder.build(snapshot, config: config)
+        #expect(index.vectors?.graphs.count == 2)
+        let scratch = QueryScratch()
+        var options = QueryOptions(k: 2)
+        options.ef = 10
+        index.vectorSimilar(to: index.items.lookup("C"), options: options, scratch: scratch)
+        #expect(index.names(scratch.result).map(\.0) == ["D", "B"])
     }
 }

@@ -13,6 +13,8 @@ public struct VectorIndex: Sendable {
     public let values: [Float]
     public let hasVector: [Bool]
     public let vectorCount: Int
+    /// HNSW graphs, one per shard (members i with i % S == s), when built.
+    public private(set) var graphs: [HNSWGraph] = []
 
     public init(table: EmbeddingTable, itemCount: Int) {
         dimension = table.dimension
@@ -35,7 +37,34 @@ public struct VectorIndex: Sendable {
         self.vectorCount = has.lazy.filter { $0 }.count
     }
 
-    public var memoryBytes: Int { values.capacity * 4 + hasVector.capacity }
+    public var memoryBytes: Int { values.capacity * 4 + hasVector.capacity + graphs.reduce(0) { $0 + $1.memoryBytes } }
+
+    /// Builds one graph per shard, in parallel, each deterministic from `seed`.
+    public mutating func buildGraphs(shards: Int, m: Int, efConstruction: Int, seed: UInt64 = 42) {
+        let parts = max(1, shards)
+        let members = (0..<parts).map { s in (0..<UInt32(count)).filter { Int($0) % parts == s && hasVector[Int($0)] } }
+        let out = UnsafeMutablePointer<HNSWGraph?>.allocate(capacity: parts)
+        out.initialize(repeating: nil, count: parts)
+        defer { out.deinitialize(count: parts); out.deallocate() }
+        let me = self
+        let slots = GraphSlots(pointer: out)
+        DispatchQueue.concurrentPerform(iterations: parts) { s in
+            slots.pointer[s] = HNSWGraph(vectors: me, members: members[s], m: m, efConstruction: efConstruction,
+                                         seed: seed &+ UInt64(s))
+        }
+        graphs = (0..<parts).map { out[$0]! }
+    }
+
+    /// Approximate top-k through the graphs (each shard's, merged), exploring
+    /// `ef` candidates per graph.
+    public func searchGraphs(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int, scratch: inout HNSWScratch,
+                             accept: (Int) -> Bool) -> TopKHeap {
+        var heap = TopKHeap(capacity: k)
+        for g in graphs {
+            g.search(UnsafeRawPointer(query.baseAddress!), vectors: self, k: k, ef: ef, scratch: &scratch, into: &heap, accept: accept)
+        }
+        return heap
+    }
 
     /// Dot product of two padded rows.
     @inline(__always)
@@ -112,6 +141,11 @@ public struct VectorIndex: Sendable {
             }
         }
     }
+}
+
+/// One result slot per shard build.
+struct GraphSlots: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<HNSWGraph?>
 }
 
 /// What the parallel scan's workers share: distinct heap slots (one per

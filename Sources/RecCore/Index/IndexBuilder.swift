@@ -29,7 +29,11 @@ public enum IndexBuilder {
         }
         let repurchase = stats.time("repurchase") { Repurchase(events: events) }
         let vectors = snapshot.embeddings.map { table in
-            stats.time("embeddings") { VectorIndex(table: table, itemCount: itemCount) }
+            var v = stats.time("embeddings") { VectorIndex(table: table, itemCount: itemCount) }
+            if v.vectorCount >= config.hnswThreshold {
+                stats.time("hnsw") { v.buildGraphs(shards: shards, m: config.hnswM, efConstruction: config.hnswEfConstruction) }
+            }
+            return v
         }
         stats.events = events.count
         stats.users = events.users.count

@@ -22,6 +22,9 @@ public struct QueryOptions: Sendable, Equatable {
     public var mode: RecMode = .cf
     /// Share of the vector score in `hybrid` (the rest is co-occurrence).
     public var vectorWeight: Float = 0.3
+    /// Candidates explored per HNSW graph (when the index has graphs);
+    /// 0 forces the exact scan.
+    public var ef: Int = 100
 
     public init(k: Int = 10) { self.k = k }
 }

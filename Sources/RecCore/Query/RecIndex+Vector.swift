@@ -72,9 +72,12 @@ extension RecIndex {
         let w = blend ? options.vectorWeight : 1
         let cfScale = blend && best > 0 ? (1 - w) / best : 0
         let heap = scratch.vector.withUnsafeBufferPointer { query in
-            vectors.search(query, k: options.k, shards: config.shards, heaps: &scratch.vectorHeaps) { j in
-                !scratch.isBlocked(UInt32(j)) && passes(UInt32(j), options)
+            let accept = { (j: Int) in !scratch.isBlocked(UInt32(j)) && self.passes(UInt32(j), options) }
+            if !vectors.graphs.isEmpty && options.ef > 0 {
+                return vectors.searchGraphs(query, k: options.k, ef: max(options.ef, options.k),
+                                            scratch: &scratch.graphScratch, accept: accept)
             }
+            return vectors.search(query, k: options.k, shards: config.shards, heaps: &scratch.vectorHeaps, accept: accept)
         }
         scratch.heap.reset(keeping: options.k)
         if blend {

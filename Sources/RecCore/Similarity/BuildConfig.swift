@@ -13,6 +13,10 @@ public struct BuildConfig: Sendable, Equatable {
     public var maxHistory: Int = 500
     /// Fewest users who must share a pair before it counts.
     public var minSupport: Int = 1
+    /// Item vectors get HNSW graphs (one per shard) from this many vectors on.
+    public var hnswThreshold: Int = 50_000
+    public var hnswM: Int = 16
+    public var hnswEfConstruction: Int = 200
 
     public init() {}
 

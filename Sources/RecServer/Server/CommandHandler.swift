@@ -321,6 +321,7 @@ final class CommandHandler {
                       extra: ((UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Bool)? = nil)
         throws(CommandError) -> QueryOptions {
         var options = QueryOptions()
+        options.ef = config.hnswEf
         scratch.excludeItems.removeAll(keepingCapacity: true)
         var i = first
         while i < request.count {
@@ -334,6 +335,11 @@ final class CommandHandler {
                     throw .syntax("k must be an integer from 1 to \(config.maxK) (max-k), got '\(Request.show(value))'")
                 }
                 options.k = Int(k)
+            } else if ByteParsing.equalsLowercase(name, "ef") {
+                guard let ef = ByteParsing.parseInt(value), ef >= 0, ef <= 10_000 else {
+                    throw .syntax("ef must be an integer from 0 (exact) to 10000, got '\(Request.show(value))'")
+                }
+                options.ef = Int(ef)
             } else if ByteParsing.equalsLowercase(name, "category") {
                 if let c = index.catalog.categories.lookup(value) { options.category = .only(c) } else { options.category = .unknown }
             } else if ByteParsing.equalsLowercase(name, "instock") {

@@ -42,6 +42,8 @@ public struct ServerConfig: Sendable {
     public var adminPort = 0
     /// Share of the vector score in `REC mode=hybrid`.
     public var hybridWeight: Float = 0.3
+    /// Default HNSW candidates per query (`ef=` overrides); 0 = exact scan.
+    public var hnswEf = 100
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 

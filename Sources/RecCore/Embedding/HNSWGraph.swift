@@ -1,0 +1,352 @@
+import Foundation
+
+/// A hierarchical navigable small-world graph (Malkov and Yashunin, 2018)
+/// over some rows of a `VectorIndex`, for approximate nearest neighbours
+/// when an exact scan is too slow.
+///
+/// Nodes are local indices into `members` (the item ids this graph covers).
+/// Layer 0 keeps up to 2M links per node in one flat array; higher layers
+/// keep up to M per node per layer, in a second flat array addressed by
+/// `upperStart`. Similarity is the dot product of normalised vectors;
+/// "closer" means a higher dot. The build is sequential over `members` with
+/// levels drawn from a seeded generator, so the same input gives the same graph.
+public struct HNSWGraph: Sendable {
+    public let m: Int
+    public let members: [UInt32]
+    let levels: [UInt8]
+    let links0: [UInt32]
+    let count0: [UInt8]
+    let upperStart: [Int]
+    let upperLinks: [UInt32]
+    let upperCount: [UInt8]
+    public let entry: Int
+    public let maxLevel: Int
+
+    public var memoryBytes: Int {
+        members.capacity * 4 + levels.capacity + links0.capacity * 4 + count0.capacity + upperStart.capacity * 8
+            + upperLinks.capacity * 4 + upperCount.capacity
+    }
+
+    public init(vectors: VectorIndex, members: [UInt32], m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 42) {
+        var builder = Builder(vectors: vectors, members: members, m: m, efConstruction: efConstruction, seed: seed)
+        builder.build()
+        self.m = m
+        self.members = members
+        levels = builder.levels
+        links0 = builder.links0
+        count0 = builder.count0
+        upperStart = builder.upperStart
+        upperLinks = builder.upperLinks
+        upperCount = builder.upperCount
+        entry = builder.entry
+        maxLevel = builder.maxLevel
+    }
+
+    /// The best `k` accepted members for a normalised, padded query, with
+    /// `ef` candidates explored at layer 0 (ef >= k; higher is slower and
+    /// more exact). Rejected members are traversed but not returned.
+    public func search(_ query: UnsafeRawPointer, vectors: VectorIndex, k: Int, ef: Int, scratch: inout HNSWScratch,
+                       into heap: inout TopKHeap, accept: (Int) -> Bool) {
+        guard !members.isEmpty else { return }
+        scratch.prepare(members.count)
+        vectors.values.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            let rowStride = vectors.stride
+            func sim(_ node: Int) -> Float { VectorIndex.dot(base + Int(members[node]) * rowStride * 4, query, rowStride) }
+            var current = entry
+            var best = sim(current)
+            if maxLevel > 0 {
+                for level in stride(from: maxLevel, to: 0, by: -1) {
+                    var changed = true
+                    while changed {
+                        changed = false
+                        let start = upperStart[current] + (level - 1) * m
+                        for x in 0..<Int(upperCount[upperStart[current] / m + level - 1]) {
+                            let next = Int(upperLinks[start + x])
+                            let s = sim(next)
+                            if s > best {
+                                best = s
+                                current = next
+                                changed = true
+                            }
+                        }
+                    }
+                }
+            }
+            HNSWGraph.searchLayer0(entry: current, entrySim: best, ef: max(ef, k), links0: links0, count0: count0,
+                                   m0: 2 * m, scratch: &scratch, sim: sim)
+            for (s, node) in zip(scratch.resultSims, scratch.resultNodes) where accept(Int(members[Int(node)])) {
+                heap.insert(members[Int(node)], s)
+            }
+        }
+    }
+
+    /// Best-first search of layer 0 from one entry; leaves the `ef` best in
+    /// `scratch.resultNodes` / `resultSims`.
+    static func searchLayer0(entry: Int, entrySim: Float, ef: Int, links0: [UInt32], count0: [UInt8], m0: Int,
+                             scratch: inout HNSWScratch, sim: (Int) -> Float) {
+        scratch.candidates.reset()
+        scratch.results.reset()
+        scratch.visit(entry)
+        scratch.candidates.push(entrySim, UInt32(entry))
+        scratch.results.push(-entrySim, UInt32(entry))  // a max-heap on -sim keeps the worst on top
+        links0.withUnsafeBufferPointer { links in
+            while let (s, node) = scratch.candidates.popBest() {
+                if scratch.results.count >= ef && s < -scratch.results.topKey { break }
+                let start = Int(node) * m0
+                for x in 0..<Int(count0[Int(node)]) {
+                    let next = Int(links[start + x])
+                    if scratch.visited(next) { continue }
+                    scratch.visit(next)
+                    let sn = sim(next)
+                    if scratch.results.count < ef || sn > -scratch.results.topKey {
+                        scratch.candidates.push(sn, UInt32(next))
+                        scratch.results.push(-sn, UInt32(next))
+                        if scratch.results.count > ef { _ = scratch.results.popBest() }
+                    }
+                }
+            }
+        }
+        scratch.resultNodes.removeAll(keepingCapacity: true)
+        scratch.resultSims.removeAll(keepingCapacity: true)
+        while let (negative, node) = scratch.results.popBest() {
+            scratch.resultNodes.append(node)
+            scratch.resultSims.append(-negative)
+        }
+    }
+
+    /// Sequential construction state.
+    struct Builder {
+        let vectors: VectorIndex
+        let members: [UInt32]
+        let m: Int, m0: Int, efConstruction: Int
+        var levels: [UInt8]
+        var links0: [UInt32]
+        var count0: [UInt8]
+        var upperStart: [Int]
+        var upperLinks: [UInt32] = []
+        var upperCount: [UInt8] = []
+        var entry = 0
+        var maxLevel = 0
+        var scratch = HNSWScratch()
+
+        init(vectors: VectorIndex, members: [UInt32], m: Int, efConstruction: Int, seed: UInt64) {
+            self.vectors = vectors
+            self.members = members
+            self.m = max(2, m)
+            self.m0 = 2 * max(2, m)
+            self.efConstruction = max(efConstruction, m)
+            var rng = SplitMix64(seed: seed)
+            let mL = 1 / log(Double(max(2, m)))
+            levels = members.map { _ in
+                let u = max(Double(rng.next() >> 11) * (1.0 / 9_007_199_254_740_992.0), 1e-12)
+                return UInt8(min(15, Int(-log(u) * mL)))
+            }
+            links0 = [UInt32](repeating: 0, count: members.count * 2 * max(2, m))
+            count0 = [UInt8](repeating: 0, count: members.count)
+            // Upper-layer slots: node n owns levels[n] blocks of m links, from upperStart[n].
+            var start = [Int](repeating: 0, count: members.count)
+            var total = 0
+            for n in 0..<members.count {
+                start[n] = total
+                total += Int(levels[n]) * max(2, m)
+            }
+            upperStart = start
+            upperLinks = [UInt32](repeating: 0, count: total)
+            upperCount = [UInt8](repeating: 0, count: total / max(2, m))
+        }
+
+        func sim(_ a: Int, _ b: Int) -> Float {
+            vectors.values.withUnsafeBytes { raw in
+                VectorIndex.dot(raw.baseAddress! + Int(members[a]) * vectors.stride * 4,
+                                raw.baseAddress! + Int(members[b]) * vectors.stride * 4, vectors.stride)
+            }
+        }
+
+        func neighbours(_ node: Int, _ level: Int) -> [UInt32] {
+            if level == 0 {
+                let s = node * m0
+                return Array(links0[s..<(s + Int(count0[node]))])
+            }
+            let block = upperStart[node] / m + level - 1
+            let s = upperStart[node] + (level - 1) * m
+            return Array(upperLinks[s..<(s + Int(upperCount[block]))])
+        }
+
+        mutating func setNeighbours(_ node: Int, _ level: Int, _ list: [UInt32]) {
+            if level == 0 {
+                let s = node * m0
+                for (x, v) in list.enumerated() { links0[s + x] = v }
+                count0[node] = UInt8(list.count)
+            } else {
+                let block = upperStart[node] / m + level - 1
+                let s = upperStart[node] + (level - 1) * m
+                for (x, v) in list.enumerated() { upperLinks[s + x] = v }
+                upperCount[block] = UInt8(list.count)
+            }
+        }
+
+        /// The paper's neighbour-selection heuristic: take candidates best
+        /// first, keeping one only if it is closer to the new node than to
+        /// any already kept, which spreads links in different directions.
+        func select(_ candidates: [(Float, UInt32)], _ limit: Int) -> [UInt32] {
+            var kept: [UInt32] = []
+            for (s, c) in candidates.sorted(by: { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }) {
+                if kept.count >= limit { break }
+                if kept.allSatisfy({ sim(Int(c), Int($0)) < s }) { kept.append(c) }
+            }
+            return kept
+        }
+
+        /// Beam search on one layer from `entries`, returning up to `ef` (sim, node).
+        mutating func searchLayer(_ q: Int, entries: [(Float, UInt32)], ef: Int, level: Int) -> [(Float, UInt32)] {
+            scratch.prepare(members.count)
+            scratch.candidates.reset()
+            scratch.results.reset()
+            for (s, e) in entries where !scratch.visited(Int(e)) {
+                scratch.visit(Int(e))
+                scratch.candidates.push(s, e)
+                scratch.results.push(-s, e)
+            }
+            while let (s, node) = scratch.candidates.popBest() {
+                if scratch.results.count >= ef && s < -scratch.results.topKey { break }
+                for next in neighbours(Int(node), level) where !scratch.visited(Int(next)) {
+                    scratch.visit(Int(next))
+                    let sn = sim(q, Int(next))
+                    if scratch.results.count < ef || sn > -scratch.results.topKey {
+                        scratch.candidates.push(sn, next)
+                        scratch.results.push(-sn, next)
+                        if scratch.results.count > ef { _ = scratch.results.popBest() }
+                    }
+                }
+            }
+            var out: [(Float, UInt32)] = []
+            while let (negative, node) = scratch.results.popBest() { out.append((-negative, node)) }
+            return out
+        }
+
+        mutating func build() {
+            guard !members.isEmpty else { return }
+            entry = 0
+            maxLevel = Int(levels[0])
+            for q in 1..<members.count {
+                let level = Int(levels[q])
+                var current = entry
+                var best = sim(q, current)
+                // Greedy descent through the layers above the new node's.
+                if maxLevel > level {
+                    for l in stride(from: maxLevel, to: level, by: -1) {
+                        var changed = true
+                        while changed {
+                            changed = false
+                            for next in neighbours(current, l) {
+                                let s = sim(q, Int(next))
+                                if s > best { best = s; current = Int(next); changed = true }
+                            }
+                        }
+                    }
+                }
+                var entries = [(best, UInt32(current))]
+                for l in stride(from: min(level, maxLevel), through: 0, by: -1) {
+                    let found = searchLayer(q, entries: entries, ef: efConstruction, level: l)
+                    let limit = l == 0 ? m0 : m
+                    let chosen = select(found, m)
+                    setNeighbours(q, l, chosen)
+                    for c in chosen {
+                        var list = neighbours(Int(c), l)
+                        list.append(UInt32(q))
+                        if list.count > limit {
+                            let scored = list.map { (sim(Int(c), Int($0)), $0) }
+                            list = select(scored, limit)
+                        }
+                        setNeighbours(Int(c), l, list)
+                    }
+                    entries = found
+                }
+                if level > maxLevel {
+                    maxLevel = level
+                    entry = q
+                }
+            }
+        }
+    }
+}
+
+/// Per-thread working memory for graph searches: a visited set cleared by
+/// generation stamps, and the two heaps of best-first search.
+public struct HNSWScratch: Sendable {
+    var stamps: [UInt32] = []
+    var generation: UInt32 = 0
+    var candidates = PairHeap()
+    var results = PairHeap()
+    var resultNodes: [UInt32] = []
+    var resultSims: [Float] = []
+
+    public init() {}
+
+    mutating func prepare(_ count: Int) {
+        if stamps.count < count {
+            stamps = [UInt32](repeating: 0, count: count)
+            generation = 0
+        }
+        generation &+= 1
+        if generation == 0 {
+            for i in 0..<stamps.count { stamps[i] = 0 }
+            generation = 1
+        }
+    }
+
+    @inline(__always) func visited(_ n: Int) -> Bool { stamps[n] == generation }
+    @inline(__always) mutating func visit(_ n: Int) { stamps[n] = generation }
+}
+
+/// A max-heap of (key, id): `popBest` takes the largest key.
+struct PairHeap: Sendable {
+    var keys: [Float] = []
+    var ids: [UInt32] = []
+    var count: Int { keys.count }
+    var topKey: Float { keys[0] }
+
+    mutating func reset() {
+        keys.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+    }
+
+    mutating func push(_ key: Float, _ id: UInt32) {
+        keys.append(key)
+        ids.append(id)
+        var i = keys.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if keys[p] >= key { break }
+            keys[i] = keys[p]
+            ids[i] = ids[p]
+            i = p
+        }
+        keys[i] = key
+        ids[i] = id
+    }
+
+    mutating func popBest() -> (Float, UInt32)? {
+        guard let top = keys.first else { return nil }
+        let topId = ids[0]
+        let lastKey = keys.removeLast(), lastId = ids.removeLast()
+        if !keys.isEmpty {
+            var i = 0
+            let n = keys.count
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                var c = l
+                if l + 1 < n && keys[l + 1] > keys[l] { c = l + 1 }
+                if keys[c] <= lastKey { break }
+                keys[i] = keys[c]
+                ids[i] = ids[c]
+                i = c
+            }
+            keys[i] = lastKey
+            ids[i] = lastId
+        }
+        return (top, topId)
+    }
+}
