@@ -9,6 +9,8 @@ enum BuildBench {
         var config = BuildConfig()
         config.shards = options.int("shards", config.shards)
         config.neighbors = options.int("neighbors", config.neighbors)
+        config.alsFactors = options.int("als-factors", 0)
+        config.hnswThreshold = options.int("hnsw-threshold", config.hnswThreshold)
         if let s = options.string("similarity") {
             guard let kind = SimilarityKind(rawValue: s) else { Options.fail("--similarity: cosine, jaccard, lift or llr") }
             config.similarity = kind

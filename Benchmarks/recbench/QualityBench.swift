@@ -43,7 +43,9 @@ enum QualityBench {
         default: Options.fail("--mode must be cf, vec or hybrid")
         }
         let weight = Float(options.string("vector-weight") ?? "0.3") ?? 0.3
-        if mode != .cf && snapshot.embeddings == nil { Options.fail("--mode \(modeText) needs embeddings.tsv in the snapshot") }
+        if mode != .cf && snapshot.embeddings == nil && options.int("als-factors", 0) == 0 {
+            Options.fail("--mode \(modeText) needs embeddings.tsv in the snapshot or --als-factors N")
+        }
         print("snapshot \(dir): \(snapshot.events.count) events\(snapshot.embeddings.map { ", \($0.count) item vectors of \($0.dimension)" } ?? ""); split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
         let kinds: [SimilarityKind]
         if let only = options.string("similarity") {
@@ -59,6 +61,9 @@ enum QualityBench {
             config.shards = options.int("shards", config.shards)
             config.neighbors = options.int("neighbors", config.neighbors)
             if let h = options.string("half-life-days"), let v = Double(h) { config.halfLifeDays = v }
+            config.alsFactors = options.int("als-factors", 0)
+            config.alsIterations = options.int("als-iterations", config.alsIterations)
+            if let a = options.string("als-alpha"), let v = Float(a) { config.alsAlpha = v }
             var trainSnapshot = Snapshot(events: train, catalog: snapshot.catalog)
             trainSnapshot.embeddings = snapshot.embeddings
             let index = IndexBuilder.build(trainSnapshot, config: config)

@@ -173,3 +173,52 @@ import RecTestSupport
         #expect(index.names(scratch.result).map(\.0) == ["D", "B"])
     }
 }
+
+@Suite struct ALSTests {
+    /// Two planted groups: users 0-9 take items 0-4, users 10-19 items 5-9.
+    static func rows() -> (ALSFactorizer.Rows, ALSFactorizer.Rows) {
+        var byUser: [[UInt32]] = []
+        var rng = SplitMix64(seed: 5)
+        for u in 0..<20 {
+            let base = u < 10 ? 0 : 5
+            byUser.append((0..<5).map { UInt32(base + $0) }.filter { _ in rng.next() % 4 != 0 })
+        }
+        func csr(_ lists: [[UInt32]]) -> ALSFactorizer.Rows {
+            var offsets: [UInt32] = [0], columns: [UInt32] = []
+            for l in lists {
+                columns += l
+                offsets.append(UInt32(columns.count))
+            }
+            return ALSFactorizer.Rows(offsets: offsets, columns: columns, values: [Float](repeating: 1, count: columns.count))
+        }
+        var byItem = [[UInt32]](repeating: [], count: 10)
+        for (u, l) in byUser.enumerated() { for i in l { byItem[Int(i)].append(UInt32(u)) } }
+        return (csr(byUser), csr(byItem))
+    }
+
+    @Test func lossDecreases_AndThePlantedGroupsAreRecovered() {
+        let (byUser, byItem) = Self.rows()
+        var als = ALSFactorizer()
+        als.factors = 4
+        als.iterations = 15
+        als.cgSteps = 4
+        als.alpha = 10
+        als.shards = 2
+        var losses: [Double] = []
+        let model = als.fit(byUser: byUser, byItem: byItem) { _, m in losses.append(als.loss(m, byUser: byUser)) }
+        for (a, b) in zip(losses, losses.dropFirst()) { #expect(b <= a * 1.0001, "loss went up: \(losses)") }
+        #expect(losses.last! < losses.first! * 0.9 || losses.first! < 1)
+        func cosine(_ i: Int, _ j: Int) -> Float {
+            let a = model.items[(i * 4)..<(i * 4 + 4)], b = model.items[(j * 4)..<(j * 4 + 4)]
+            let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+            return dot / (a.reduce(0) { $0 + $1 * $1 }.squareRoot() * b.reduce(0) { $0 + $1 * $1 }.squareRoot())
+        }
+        // Within a group items point the same way; across groups they do not.
+        var within: Float = 0, across: Float = 0
+        for i in 0..<5 { for j in 0..<5 where i != j { within += cosine(i, j) + cosine(5 + i, 5 + j) } }
+        for i in 0..<5 { for j in 5..<10 { across += cosine(i, j) } }
+        // Groups come out orthogonal; items of one group clearly share a direction.
+        #expect(abs(across / 25) < 0.1, "mean across-group cosine \(across / 25)")
+        #expect(within / 40 > abs(across / 25) + 0.3, "mean within-group cosine \(within / 40)")
+    }
+}

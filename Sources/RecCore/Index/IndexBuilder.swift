@@ -28,7 +28,11 @@ public enum IndexBuilder {
                        catalog: catalog)
         }
         let repurchase = stats.time("repurchase") { Repurchase(events: events) }
-        let vectors = snapshot.embeddings.map { table in
+        var learned: EmbeddingTable?
+        if snapshot.embeddings == nil && config.alsFactors > 0 {
+            learned = stats.time("als") { learnVectors(histories: histories, inverted: inverted, itemCount: itemCount, config: config) }
+        }
+        let vectors = (snapshot.embeddings ?? learned).map { table in
             var v = stats.time("embeddings") { VectorIndex(table: table, itemCount: itemCount) }
             if v.vectorCount >= config.hnswThreshold {
                 stats.time("hnsw") { v.buildGraphs(shards: shards, m: config.hnswM, efConstruction: config.hnswEfConstruction) }
@@ -44,6 +48,24 @@ public enum IndexBuilder {
         return RecIndex(config: config, users: events.users, items: events.items, catalog: catalog,
                         histories: histories, neighbors: neighbors, popularity: popularity,
                         repurchase: repurchase, vectors: vectors, referenceTime: referenceTime, stats: stats, report: snapshot.report)
+    }
+
+    /// Item vectors from ALS over the affinity matrix (histories are its
+    /// rows, the inverted index its columns).
+    static func learnVectors(histories: UserHistories, inverted: ItemUsers, itemCount: Int, config: BuildConfig) -> EmbeddingTable {
+        var als = ALSFactorizer()
+        als.factors = config.alsFactors
+        als.iterations = config.alsIterations
+        als.regularization = config.alsRegularization
+        als.alpha = config.alsAlpha
+        als.shards = config.shards
+        let model = als.fit(byUser: ALSFactorizer.Rows(offsets: histories.offsets, columns: histories.items, values: histories.weights),
+                            byItem: ALSFactorizer.Rows(offsets: inverted.offsets, columns: inverted.users, values: inverted.weights))
+        var table = EmbeddingTable(dimension: config.alsFactors)
+        for i in 0..<itemCount where inverted.offsets[i + 1] > inverted.offsets[i] {
+            table.append(item: UInt32(i), Array(model.items[(i * config.alsFactors)..<((i + 1) * config.alsFactors)]))
+        }
+        return table
     }
 
     static func popularityScores(events: EventTable, config: BuildConfig, referenceTime: Int64) -> [Float] {

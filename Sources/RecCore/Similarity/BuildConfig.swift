@@ -17,6 +17,11 @@ public struct BuildConfig: Sendable, Equatable {
     public var hnswThreshold: Int = 50_000
     public var hnswM: Int = 16
     public var hnswEfConstruction: Int = 200
+    /// Learned item vectors (ALS) for snapshots without embeddings; 0 = off.
+    public var alsFactors: Int = 0
+    public var alsIterations: Int = 10
+    public var alsRegularization: Float = 0.01
+    public var alsAlpha: Float = 1
 
     public init() {}
 
