@@ -72,7 +72,7 @@ enum VectorBench {
         let graph = HNSWGraph(vectors: index, members: (0..<UInt32(index.count)).map { $0 }, m: m, efConstruction: efc)
         let buildSeconds = Double(Measure.now() - t0) / 1e9
         print("hnsw M=\(m) ef_construction=\(efc): built in \(Measure.format(buildSeconds, 2)) s (one thread), \(Measure.mib(graph.memoryBytes)) of links, top level \(graph.maxLevel)")
-        var scratch = HNSWScratch()
+        let scratch = HNSWScratch()
         var heap = TopKHeap(capacity: k)
         for ef in (options.string("ef").map { $0.split(separator: ",").compactMap { Int($0) } } ?? [10, 20, 40, 80, 160]) {
             var hits = 0
@@ -80,7 +80,7 @@ enum VectorBench {
             for (qi, q) in queries.enumerated() {
                 heap.reset(keeping: k)
                 q.withUnsafeBytes { raw in
-                    graph.search(raw.baseAddress!, vectors: index, k: k, ef: ef, scratch: &scratch, into: &heap) { _ in true }
+                    graph.search(raw.baseAddress!, vectors: index, k: k, ef: ef, scratch: scratch, into: &heap) { _ in true }
                 }
                 let truth = Set(exact[qi])
                 heap.drainBestFirst { id, _ in if truth.contains(id) { hits += 1 } }

@@ -134,7 +134,7 @@ import RecTestSupport
         let again = HNSWGraph(vectors: index, members: members, m: 12, efConstruction: 100, seed: 1)
         #expect(graph.links0 == again.links0 && graph.upperLinks == again.upperLinks && graph.entry == again.entry)
         var rng = SplitMix64(seed: 3)
-        var scratch = HNSWScratch()
+        let scratch = HNSWScratch()
         var hits = 0, filteredOK = true
         for _ in 0..<100 {
             var q = (0..<16).map { _ in rng.nextUnit() * 2 - 1 }
@@ -143,11 +143,11 @@ import RecTestSupport
             let truth = Set((0..<3000).map { j in (j, zip(rows[j], q).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
                 .sorted { $0.1 > $1.1 }.prefix(10).map { UInt32($0.0) })
             var heap = TopKHeap(capacity: 10)
-            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: &scratch, into: &heap) { _ in true } }
+            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: scratch, into: &heap) { _ in true } }
             heap.drainBestFirst { id, _ in if truth.contains(id) { hits += 1 } }
             // A filter is honoured: only even ids come back.
             heap.reset(keeping: 10)
-            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: &scratch, into: &heap) { $0 % 2 == 0 } }
+            q.withUnsafeBytes { graph.search($0.baseAddress!, vectors: index, k: 10, ef: 64, scratch: scratch, into: &heap) { $0 % 2 == 0 } }
             heap.drainBestFirst { id, _ in if id % 2 != 0 { filteredOK = false } }
         }
         let recall = Double(hits) / 1000

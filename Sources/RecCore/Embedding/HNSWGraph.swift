@@ -45,7 +45,7 @@ public struct HNSWGraph: Sendable {
     /// The best `k` accepted members for a normalised, padded query, with
     /// `ef` candidates explored at layer 0 (ef >= k; higher is slower and
     /// more exact). Rejected members are traversed but not returned.
-    public func search(_ query: UnsafeRawPointer, vectors: VectorIndex, k: Int, ef: Int, scratch: inout HNSWScratch,
+    public func search(_ query: UnsafeRawPointer, vectors: VectorIndex, k: Int, ef: Int, scratch: HNSWScratch,
                        into heap: inout TopKHeap, accept: (Int) -> Bool) {
         guard !members.isEmpty else { return }
         scratch.prepare(members.count)
@@ -74,7 +74,7 @@ public struct HNSWGraph: Sendable {
                 }
             }
             HNSWGraph.searchLayer0(entry: current, entrySim: best, ef: max(ef, k), links0: links0, count0: count0,
-                                   m0: 2 * m, scratch: &scratch, sim: sim)
+                                   m0: 2 * m, scratch: scratch, sim: sim)
             for (s, node) in zip(scratch.resultSims, scratch.resultNodes) where accept(Int(members[Int(node)])) {
                 heap.insert(members[Int(node)], s)
             }
@@ -84,7 +84,7 @@ public struct HNSWGraph: Sendable {
     /// Best-first search of layer 0 from one entry; leaves the `ef` best in
     /// `scratch.resultNodes` / `resultSims`.
     static func searchLayer0(entry: Int, entrySim: Float, ef: Int, links0: [UInt32], count0: [UInt8], m0: Int,
-                             scratch: inout HNSWScratch, sim: (Int) -> Float) {
+                             scratch: HNSWScratch, sim: (Int) -> Float) {
         scratch.candidates.reset()
         scratch.results.reset()
         scratch.visit(entry)
@@ -273,49 +273,72 @@ public struct HNSWGraph: Sendable {
 }
 
 /// Per-thread working memory for graph searches: a visited set cleared by
-/// generation stamps, and the two heaps of best-first search.
-public struct HNSWScratch: Sendable {
-    var stamps: [UInt32] = []
-    var generation: UInt32 = 0
-    var candidates = PairHeap()
-    var results = PairHeap()
+/// generation stamps, and the two heaps of best-first search. Raw buffers:
+/// the search touches them once per visited node, and Swift arrays would
+/// add a uniqueness check to every write.
+public final class HNSWScratch: @unchecked Sendable {  // one per thread
+    private(set) var stamps = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var capacity = 0
+    private var generation: UInt32 = 0
+    let candidates = PairHeap()
+    let results = PairHeap()
     var resultNodes: [UInt32] = []
     var resultSims: [Float] = []
 
     public init() {}
 
-    mutating func prepare(_ count: Int) {
-        if stamps.count < count {
-            stamps = [UInt32](repeating: 0, count: count)
+    deinit { stamps.deallocate() }
+
+    func prepare(_ count: Int) {
+        if capacity < count {
+            stamps.deallocate()
+            stamps = .allocate(capacity: count)
+            stamps.initialize(repeating: 0, count: count)
+            capacity = count
             generation = 0
         }
         generation &+= 1
         if generation == 0 {
-            for i in 0..<stamps.count { stamps[i] = 0 }
+            stamps.update(repeating: 0, count: capacity)
             generation = 1
         }
     }
 
     @inline(__always) func visited(_ n: Int) -> Bool { stamps[n] == generation }
-    @inline(__always) mutating func visit(_ n: Int) { stamps[n] = generation }
+    @inline(__always) func visit(_ n: Int) { stamps[n] = generation }
 }
 
-/// A max-heap of (key, id): `popBest` takes the largest key.
-struct PairHeap: Sendable {
-    var keys: [Float] = []
-    var ids: [UInt32] = []
-    var count: Int { keys.count }
-    var topKey: Float { keys[0] }
+/// A max-heap of (key, id) on raw storage that grows by doubling:
+/// `popBest` takes the largest key.
+final class PairHeap: @unchecked Sendable {  // owned by one scratch
+    private var keys = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+    private var ids = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+    private var capacity = 64
+    private(set) var count = 0
 
-    mutating func reset() {
-        keys.removeAll(keepingCapacity: true)
-        ids.removeAll(keepingCapacity: true)
+    deinit {
+        keys.deallocate()
+        ids.deallocate()
     }
 
-    mutating func push(_ key: Float, _ id: UInt32) {
-        keys.append(key)
-        ids.append(id)
-        var i = keys.count - 1
+    var topKey: Float { keys[0] }
+
+    func reset() { count = 0 }
+
+    func push(_ key: Float, _ id: UInt32) {
+        if count == capacity {
+            let k = UnsafeMutablePointer<Float>.allocate(capacity: capacity * 2)
+            let d = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * 2)
+            k.update(from: keys, count: count)
+            d.update(from: ids, count: count)
+            keys.deallocate()
+            ids.deallocate()
+            keys = k
+            ids = d
+            capacity *= 2
+        }
+        var i = count
+        count += 1
         while i > 0 {
             let p = (i - 1) / 2
             if keys[p] >= key { break }
@@ -327,18 +350,18 @@ struct PairHeap: Sendable {
         ids[i] = id
     }
 
-    mutating func popBest() -> (Float, UInt32)? {
-        guard let top = keys.first else { return nil }
-        let topId = ids[0]
-        let lastKey = keys.removeLast(), lastId = ids.removeLast()
-        if !keys.isEmpty {
+    func popBest() -> (Float, UInt32)? {
+        guard count > 0 else { return nil }
+        let top = keys[0], topId = ids[0]
+        count -= 1
+        let lastKey = keys[count], lastId = ids[count]
+        if count > 0 {
             var i = 0
-            let n = keys.count
             while true {
                 let l = 2 * i + 1
-                if l >= n { break }
+                if l >= count { break }
                 var c = l
-                if l + 1 < n && keys[l + 1] > keys[l] { c = l + 1 }
+                if l + 1 < count && keys[l + 1] > keys[l] { c = l + 1 }
                 if keys[c] <= lastKey { break }
                 keys[i] = keys[c]
                 ids[i] = ids[c]

@@ -57,11 +57,11 @@ public struct VectorIndex: Sendable {
 
     /// Approximate top-k through the graphs (each shard's, merged), exploring
     /// `ef` candidates per graph.
-    public func searchGraphs(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int, scratch: inout HNSWScratch,
+    public func searchGraphs(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int, scratch: HNSWScratch,
                              accept: (Int) -> Bool) -> TopKHeap {
         var heap = TopKHeap(capacity: k)
         for g in graphs {
-            g.search(UnsafeRawPointer(query.baseAddress!), vectors: self, k: k, ef: ef, scratch: &scratch, into: &heap, accept: accept)
+            g.search(UnsafeRawPointer(query.baseAddress!), vectors: self, k: k, ef: ef, scratch: scratch, into: &heap, accept: accept)
         }
         return heap
     }

@@ -35,7 +35,7 @@ public final class QueryScratch {
     /// A query vector (VREC's, or a user's mean), padded to the index's stride.
     public var vector: [Float] = []
     var vectorHeaps: [TopKHeap] = []
-    var graphScratch = HNSWScratch()
+    let graphScratch = HNSWScratch()
     /// The asking user's live purchases for `DUE` (index id, Unix seconds).
     public var livePurchases: [(item: UInt32, time: Int64)] = []
 

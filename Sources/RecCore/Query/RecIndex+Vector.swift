@@ -75,7 +75,7 @@ extension RecIndex {
             let accept = { (j: Int) in !scratch.isBlocked(UInt32(j)) && self.passes(UInt32(j), options) }
             if !vectors.graphs.isEmpty && options.ef > 0 {
                 return vectors.searchGraphs(query, k: options.k, ef: max(options.ef, options.k),
-                                            scratch: &scratch.graphScratch, accept: accept)
+                                            scratch: scratch.graphScratch, accept: accept)
             }
             return vectors.search(query, k: options.k, shards: config.shards, heaps: &scratch.vectorHeaps, accept: accept)
         }
