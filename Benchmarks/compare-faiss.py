@@ -24,6 +24,14 @@ def write_f32(path, vectors):
             f.write(struct.pack("<I", len(name)) + name + v.astype("<f4").tobytes())
 
 
+def make_data(count, dim, seed=0):
+    """Random unit vectors and a generator for queries, the same for every script."""
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(-1, 1, (count, dim)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    return data, rng
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
@@ -32,9 +40,7 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--recbench", default=".build/release/recbench")
     a = ap.parse_args()
-    rng = np.random.default_rng(0)
-    data = rng.uniform(-1, 1, (a.count, a.dim)).astype(np.float32)
-    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    data, rng = make_data(a.count, a.dim)
     path = os.path.join(tempfile.mkdtemp(), "embeddings.f32")
     write_f32(path, data)
 

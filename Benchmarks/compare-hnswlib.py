@@ -16,7 +16,7 @@ except ImportError as e:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from importlib import import_module
-write_f32 = import_module("compare-faiss").write_f32
+shared = import_module("compare-faiss")
 
 
 def main():
@@ -29,11 +29,9 @@ def main():
     ap.add_argument("--recbench", default=".build/release/recbench")
     a = ap.parse_args()
     efs = [int(x) for x in a.ef.split(",")]
-    rng = np.random.default_rng(0)
-    data = rng.uniform(-1, 1, (a.count, a.dim)).astype(np.float32)
-    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    data, _ = shared.make_data(a.count, a.dim)
     path = os.path.join(tempfile.mkdtemp(), "embeddings.f32")
-    write_f32(path, data)
+    shared.write_f32(path, data)
 
     out = subprocess.run([a.recbench, "vectors", "--input", path, "--queries", str(a.queries), "--k", str(a.k),
                           "--hnsw", "--ef", a.ef], capture_output=True, text=True, check=True).stdout

@@ -93,13 +93,7 @@ import RecTestSupport
 @Suite struct HybridTests {
     /// The tiny shop with vectors: C and D point the same way, A and B another.
     static func index() throws -> RecIndex {
-        var snapshot = Snapshot(events: Fixtures.tinyEvents())
-        var table = EmbeddingTable(dimension: 2)
-        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
-            table.append(item: snapshot.events.items.lookup(name)!, v)
-        }
-        snapshot.embeddings = table
-        return IndexBuilder.build(snapshot, config: Fixtures.plainConfig())
+        IndexBuilder.build(Fixtures.tinySnapshotWithVectors(), config: Fixtures.plainConfig())
     }
 
     @Test func modes_ScoreByCooccurrenceVectorsOrBoth() throws {
@@ -156,15 +150,9 @@ import RecTestSupport
     }
 
     @Test func indexBuilder_BuildsGraphsPastTheThreshold_AndVSIMUsesThem() {
-        var snapshot = Snapshot(events: Fixtures.tinyEvents())
-        var table = EmbeddingTable(dimension: 2)
-        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
-            table.append(item: snapshot.events.items.lookup(name)!, v)
-        }
-        snapshot.embeddings = table
         var config = Fixtures.plainConfig()
         config.hnswThreshold = 1
-        let index = IndexBuilder.build(snapshot, config: config)
+        let index = IndexBuilder.build(Fixtures.tinySnapshotWithVectors(), config: config)
         #expect(index.vectors?.graphs.count == 2)
         let scratch = QueryScratch()
         var options = QueryOptions(k: 2)

@@ -6,13 +6,7 @@ import RecTestSupport
 /// VSIM, VREC and REC mode= over a real socket.
 @Suite(.serialized) struct VectorCommandTests {
     static func index() -> RecIndex {
-        var snapshot = Snapshot(events: Fixtures.tinyEvents())
-        var table = EmbeddingTable(dimension: 2)
-        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
-            table.append(item: snapshot.events.items.lookup(name)!, v)
-        }
-        snapshot.embeddings = table
-        return IndexBuilder.build(snapshot, config: Fixtures.plainConfig())
+        IndexBuilder.build(Fixtures.tinySnapshotWithVectors(), config: Fixtures.plainConfig())
     }
 
     @Test func vsimVrecAndModes_InBothDialects() throws {

@@ -94,3 +94,17 @@ extension Fixtures {
         return directory(["events.tsv": rows + extraRows])
     }
 }
+
+extension Fixtures {
+    /// The tiny shop with 2-d item vectors: A and B point one way, C and D
+    /// another (cos(A,B) = 0.993884, cos(C,D) = 0.993884, cos(A,D) = 0.110432).
+    public static func tinySnapshotWithVectors() -> Snapshot {
+        var snapshot = Snapshot(events: tinyEvents())
+        var table = EmbeddingTable(dimension: 2)
+        for (name, v) in [("A", [1, 0]), ("B", [0.9, 0.1]), ("C", [0, 1]), ("D", [0.1, 0.9])] as [(String, [Float])] {
+            table.append(item: snapshot.events.items.lookup(name)!, v)
+        }
+        snapshot.embeddings = table
+        return snapshot
+    }
+}
