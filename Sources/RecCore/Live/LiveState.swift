@@ -30,6 +30,13 @@ public final class LiveState: Sendable {
     public static let shardCount = 16
     private let shards: [ShardBox] = (0..<LiveState.shardCount).map { _ in ShardBox() }
     private let patches = Mutex<[[UInt8]: ItemPatch]>([:])
+    /// Identity stitching: visitor id -> member id, and each member's visitor ids.
+    struct Aliases {
+        var root: [[UInt8]: [UInt8]] = [:]
+        var members: [[UInt8]: [[UInt8]]] = [:]
+    }
+    private let aliases = Mutex(Aliases())
+    private let aliasCount = Atomic<Int>(0)
     private let eventTotal = Atomic<Int>(0)
     /// Every applied record takes the next number. Records numbered up to
     /// `persisted` are in the snapshot on disk (after `SAVE`), so rewriting
@@ -73,7 +80,39 @@ public final class LiveState: Sendable {
                 u.sequences.append(sequence.add(1, ordering: .acquiringAndReleasing).newValue)
             }
             eventTotal.add(1, ordering: .relaxed)
+        case .alias(let from, let to):
+            let target = canonical(to)
+            guard target != from else { return }
+            // The visitor's live history becomes the member's.
+            var moved: [LiveEvent] = [], movedSeqs: [UInt64] = []
+            update(from) { u in
+                moved = u.events
+                movedSeqs = u.sequences
+                u.events.removeAll()
+                u.sequences.removeAll()
+            }
+            update(target) { u in
+                u.events += moved
+                u.sequences += movedSeqs
+            }
+            aliases.withLock { a in
+                // Ids already stitched to `from` follow it to the member.
+                let followers = a.members.removeValue(forKey: from) ?? []
+                for f in followers + [from] {
+                    a.root[f] = target
+                    if !(a.members[target] ?? []).contains(f) { a.members[target, default: []].append(f) }
+                }
+                aliasCount.store(a.root.count, ordering: .relaxed)
+            }
         case .forget(let user):
+            // Forgetting a member forgets the visitors stitched to it.
+            let stitched = aliases.withLock { a -> [[UInt8]] in
+                let list = a.members.removeValue(forKey: user) ?? []
+                for f in list { a.root.removeValue(forKey: f) }
+                aliasCount.store(a.root.count, ordering: .relaxed)
+                return list
+            }
+            for f in stitched { apply(.forget(user: f)) }
             var dropped = 0
             update(user) { u in
                 dropped = u.events.count
@@ -123,6 +162,25 @@ public final class LiveState: Sendable {
         return name.withUTF8 { withUser($0) { $0 } }
     }
 
+    /// The member id `user` is stitched to, or `user` itself.
+    public func canonical(_ user: [UInt8]) -> [UInt8] {
+        guard aliasCount.load(ordering: .relaxed) > 0 else { return user }
+        return aliases.withLock { $0.root[user] } ?? user
+    }
+
+    public func canonical(_ user: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard aliasCount.load(ordering: .relaxed) > 0 else { return nil }
+        return aliases.withLock { $0.root[Array(user)] }
+    }
+
+    /// Visitor ids stitched to `member` (their snapshot histories count for it).
+    public func stitched(to member: [UInt8]) -> [[UInt8]] {
+        guard aliasCount.load(ordering: .relaxed) > 0 else { return [] }
+        return aliases.withLock { $0.members[member] } ?? []
+    }
+
+    public var hasAliases: Bool { aliasCount.load(ordering: .relaxed) > 0 }
+
     /// All catalog patches, for applying to a freshly built index.
     public var catalogPatches: [ItemPatch] { patches.withLock { Array($0.values) } }
 
@@ -132,6 +190,9 @@ public final class LiveState: Sendable {
     public func records() -> [LogRecord] {
         var out: [LogRecord] = []
         let saved = persisted.load(ordering: .acquiring)
+        // Stitches first: replaying them moves nothing (the events below are
+        // already under the member) but restores the mapping.
+        aliases.withLock { a in for (from, to) in a.root { out.append(.alias(from: from, to: to)) } }
         for shard in shards {
             shard.lock.withLock { s in
                 for bucket in s.users.values {

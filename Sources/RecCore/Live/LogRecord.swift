@@ -4,9 +4,11 @@ public enum LogRecord: Sendable, Equatable {
     case event(user: [UInt8], LiveEvent)
     case item(ItemPatch)
     case forget(user: [UInt8])
+    /// Identity stitching: `from` (a visitor) is `to` (a member) from now on.
+    case alias(from: [UInt8], to: [UInt8])
 
     enum Tag: UInt8 {
-        case event = 1, item = 2, forget = 3
+        case event = 1, item = 2, forget = 3, alias = 4
     }
 
     public func encode(into out: inout [UInt8]) {
@@ -34,6 +36,10 @@ public enum LogRecord: Sendable, Equatable {
         case .forget(let user):
             out.append(Tag.forget.rawValue)
             Self.put(user, &out)
+        case .alias(let from, let to):
+            out.append(Tag.alias.rawValue)
+            Self.put(from, &out)
+            Self.put(to, &out)
         }
     }
 
@@ -60,6 +66,9 @@ public enum LogRecord: Sendable, Equatable {
         case .forget:
             guard let user = r.string() else { return nil }
             record = .forget(user: user)
+        case .alias:
+            guard let from = r.string(), let to = r.string() else { return nil }
+            record = .alias(from: from, to: to)
         }
         return r.atEnd ? record : nil
     }

@@ -107,6 +107,7 @@ public final class LiveService: Sendable {
 
     /// Logs then applies an event. Returns after the log has it.
     public func record(user: [UInt8], _ event: LiveEvent) throws(CommandError) {
+        let user = state.canonical(user)  // a stitched visitor's events go to the member
         try writer.withLock { (_: inout ()) throws(CommandError) in
             do { try log.append(.event(user: user, event)) } catch { throw .storage("\(error)") }
             state.apply(.event(user: user, event))
@@ -116,6 +117,14 @@ public final class LiveService: Sendable {
         let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
         if !built {
             store.update { $0.boostingLiveItem(event.item, by: $0.liveWeight(event.type, time: event.time)) }
+        }
+    }
+
+    /// Logs then applies a stitch of visitor `from` to member `to`.
+    public func alias(from: [UInt8], to: [UInt8]) throws(CommandError) {
+        try writer.withLock { (_: inout ()) throws(CommandError) in
+            do { try log.append(.alias(from: from, to: to)) } catch { throw .storage("\(error)") }
+            state.apply(.alias(from: from, to: to))
         }
     }
 

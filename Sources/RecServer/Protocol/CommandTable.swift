@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save, auth, vsim, vrec
+    case event, item, forget, due, reload, save, auth, vsim, vrec, alias
 
     public struct Spec: Sendable {
         public let name: String
@@ -53,6 +53,8 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "items whose vectors are nearest the item's (looks alike; works for items nobody bought yet)"),
         Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax)",
              summary: "items nearest a query vector, e.g. from a text model"),
+        Spec(name: "ALIAS", minArgs: 2, maxArgs: 2, syntax: "ALIAS from to",
+             summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

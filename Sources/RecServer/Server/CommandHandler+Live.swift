@@ -60,6 +60,12 @@ extension CommandHandler {
         case .forget:
             try live.forget(user: Array(request[1]))
             encoder.status("OK", into: &out)
+        case .alias:
+            try requireId(request[1], "visitor")
+            try requireId(request[2], "member")
+            guard !request[1].elementsEqual(request[2]) else { throw .syntax("ALIAS needs two different ids") }
+            try live.alias(from: Array(request[1]), to: Array(request[2]))
+            encoder.status("OK", into: &out)
         case .reload:
             var dir: String?
             var async = false

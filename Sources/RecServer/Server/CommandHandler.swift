@@ -147,7 +147,7 @@ final class CommandHandler {
             }
             options.mode = try recMode(request, index)
             options.vectorWeight = config.hybridWeight
-            rec(request[1], options, dueFirst: dueFirst, index, encoder, &out)
+            withMember(request[1]) { rec($0, options, dueFirst: dueFirst, index, encoder, &out) }
         case .session:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
             scratch.requestItems.removeAll(keepingCapacity: true)
@@ -168,9 +168,11 @@ final class CommandHandler {
                 now = t
                 return true
             }
-            let snapshotHistory = loadLive(request[1], index, purchases: true)
-            index.due(user: index.users.lookup(request[1]), now: now ?? referenceNow(index), options: options,
-                      scratch: scratch, snapshotHistory: snapshotHistory)
+            withMember(request[1]) { user in
+                let snapshotHistory = loadLive(user, index, purchases: true)
+                index.due(user: index.users.lookup(user), now: now ?? referenceNow(index), options: options,
+                          scratch: scratch, snapshotHistory: snapshotHistory)
+            }
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .auth:
             break  // handled before dispatch: it changes the connection
@@ -195,7 +197,7 @@ final class CommandHandler {
             }
             index.vectorRecommend(options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
-        case .event, .item, .forget, .reload, .save:
+        case .event, .item, .forget, .reload, .save, .alias:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
             }
@@ -281,13 +283,30 @@ final class CommandHandler {
         encoder.recommendations(scratch.result, names: index.items, into: &out)
     }
 
+    /// Runs `body` with the member id `user` is stitched to (ALIAS), or
+    /// `user` itself; no allocation unless aliases exist.
+    func withMember<R>(_ user: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let member = live?.state.canonical(user) else { return body(user) }
+        return member.withUnsafeBufferPointer(body)
+    }
+
     /// Copies the user's live events into the scratch (as current index
     /// ids and weights); returns whether the snapshot's history still counts.
     func loadLive(_ user: UnsafeBufferPointer<UInt8>, _ index: RecIndex, purchases: Bool) -> Bool {
         scratch.liveItems.removeAll(keepingCapacity: true)
         scratch.liveWeights.removeAll(keepingCapacity: true)
         scratch.livePurchases.removeAll(keepingCapacity: true)
-        guard let live, live.state.eventCount > 0 || live.state.hasTombstones else { return true }
+        guard let live, live.state.eventCount > 0 || live.state.hasTombstones || live.state.hasAliases else { return true }
+        // Snapshot histories of visitors stitched to this member count as theirs.
+        if live.state.hasAliases {
+            for visitor in live.state.stitched(to: Array(user)) {
+                guard let v = visitor.withUnsafeBufferPointer({ index.users.lookup($0) }) else { continue }
+                for h in index.histories.range(of: v) {
+                    scratch.liveItems.append(index.histories.items[h])
+                    scratch.liveWeights.append(index.histories.weights[h])
+                }
+            }
+        }
         return live.state.withUser(user) { u in
             guard let u else { return true }
             for e in u.events {
