@@ -39,3 +39,44 @@ import RecTestSupport
         #expect(lines[5] == "OK A 3 (unknown) 1", "and the stitched snapshot user")
     }
 }
+
+@Suite(.serialized) struct SegmentTests {
+    @Test func rules_ParseAndNameSegments_AndBadRulesAreClearErrors() throws {
+        let rules = SegmentRules.standard
+        #expect(rules.segment(r: 5, f: 5, m: 5) == "champions")
+        #expect(rules.segment(r: 3, f: 4, m: 1) == "loyal")
+        #expect(rules.segment(r: 5, f: 1, m: 1) == "new")
+        #expect(rules.segment(r: 1, f: 3, m: 3) == "at_risk")
+        #expect(rules.segment(r: 2, f: 1, m: 5) == "hibernating")
+        #expect(rules.segment(r: 3, f: 3, m: 3) == "needs_attention")
+        #expect(throws: ConfigError.self) { try SegmentRules("vip:q>=4") }
+        #expect(throws: ConfigError.self) { try SegmentRules("vip:r>=9") }
+        #expect(throws: ConfigError.self) { try SegmentRules(":r>=3") }
+    }
+
+    @Test func segmentOverTheWire_WithCounts_AndLivePurchasesMovingTheScores() throws {
+        let t0 = Fixtures.t0, day = Fixtures.day
+        var rows = "user\titem\ttype\ttimestamp\tquantity\n"
+        // Five buyers: b4 bought most, most often, most recently.
+        for u in 0..<5 {
+            for o in 0...u { rows += "b\(u)\tmug\tpurchase\t\(t0 + Int64(20 + u - 3 * o) * day)\t\(u + 1)\n" }
+        }
+        rows += "lurker\tmug\tview\t\(t0)\t1\n"
+        let snapshot = Fixtures.directory(["events.tsv": rows, "items.tsv": "item\tprice\nmug\t2.5\n"])
+        let live = try LiveService.start(LiveTests.config(snapshot: snapshot))
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        c.send("SEGMENT b4\nSEGMENT b0\nSEGMENT lurker\nSEGMENT nobody\nSEGMENT COUNT\n"
+               + "EVENT b0 mug purchase ts=\(t0 + 30 * day) qty=100\nSEGMENT b0\n")
+        let lines = c.readLines(7)
+        #expect(lines[0] == "OK segment champions r 5 f 5 m 5 recency_days 0 orders 5 monetary 62.50")
+        #expect(lines[1] == "OK segment hibernating r 1 f 1 m 1 recency_days 4 orders 1 monetary 2.50")
+        #expect(lines[2] == "OK segment none reason no%20purchases")
+        #expect(lines[3] == "OK segment none reason unknown%20user")
+        // Scores run 1..5 with u on all three measures: b3, b4 champions; b2 in between; b0, b1 hibernating.
+        #expect(lines[4] == "OK champions 2 hibernating 2 needs_attention 1")
+        #expect(lines[5] == "OK")
+        // b0 just bought 100 mugs on day 30: most recent and biggest spender now, with a second order.
+        #expect(lines[6] == "OK segment needs_attention r 5 f 2 m 5 recency_days 0 orders 2 monetary 252.50")
+    }
+}

@@ -39,6 +39,7 @@ public enum IndexBuilder {
             }
             return v
         }
+        let rfm = stats.time("rfm") { RFMTable(events: events, catalog: catalog) }
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount
@@ -47,7 +48,7 @@ public enum IndexBuilder {
         stats.shards = shards
         return RecIndex(config: config, users: events.users, items: events.items, catalog: catalog,
                         histories: histories, neighbors: neighbors, popularity: popularity,
-                        repurchase: repurchase, vectors: vectors, referenceTime: referenceTime, stats: stats, report: snapshot.report)
+                        repurchase: repurchase, vectors: vectors, rfm: rfm, referenceTime: referenceTime, stats: stats, report: snapshot.report)
     }
 
     /// Item vectors from ALS over the affinity matrix (histories are its

@@ -12,6 +12,8 @@ public final class RecIndex: Sendable {
     public let repurchase: Repurchase
     /// Item vectors (VSIM, VREC, REC mode=vec|hybrid), when the snapshot has them.
     public let vectors: VectorIndex?
+    /// Recency, frequency, monetary per buying user (SEGMENT).
+    public let rfm: RFMTable
     /// Latest event time in the snapshot; decay is measured back from it.
     public let referenceTime: Int64
     public let stats: BuildStats
@@ -19,7 +21,7 @@ public final class RecIndex: Sendable {
 
     init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
          histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
-         repurchase: Repurchase, vectors: VectorIndex? = nil, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+         repurchase: Repurchase, vectors: VectorIndex? = nil, rfm: RFMTable, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
         self.config = config
         self.users = users
         self.items = items
@@ -29,6 +31,7 @@ public final class RecIndex: Sendable {
         self.popularity = popularity
         self.repurchase = repurchase
         self.vectors = vectors
+        self.rfm = rfm
         self.referenceTime = referenceTime
         self.stats = stats
         self.report = report

@@ -89,6 +89,11 @@ public enum Settings {
                 apply: number(0...1000) { $0.build.alsRegularization = Float($1) }),
         Setting(name: "als-alpha", defaultValue: "1", help: "ALS confidence per unit of affinity",
                 apply: number(0...100_000) { $0.build.alsAlpha = Float($1) }),
+        Setting(name: "segment-rules", defaultValue: SegmentRules.defaultText,
+                help: "RFM segments, first match wins: name:cond,cond;... (cond like r>=4)") { c, v in
+            do { c.segmentRules = try SegmentRules(v) } catch { return "rules like champions:r>=4,f>=4;other: (\(error))" }
+            return nil
+        },
         Setting(name: "reload-shards", defaultValue: "0", help: "shards for RELOAD/SAVE builds while serving, 0 = half the cores",
                 apply: int(0...1024) { $0.reloadShards = $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",

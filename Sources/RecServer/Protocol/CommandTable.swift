@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save, auth, vsim, vrec, alias
+    case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment
 
     public struct Spec: Sendable {
         public let name: String
@@ -55,6 +55,8 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "items nearest a query vector, e.g. from a text model"),
         Spec(name: "ALIAS", minArgs: 2, maxArgs: 2, syntax: "ALIAS from to",
              summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`"),
+        Spec(name: "SEGMENT", minArgs: 1, maxArgs: 1, syntax: "SEGMENT user | SEGMENT COUNT",
+             summary: "the user's RFM scores (1-5) and segment; COUNT: buyers per segment"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

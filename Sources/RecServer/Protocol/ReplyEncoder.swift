@@ -70,6 +70,30 @@ public struct ReplyEncoder: Sendable {
     }
 
     /// A two-element array (RESP) or `OK name value` (line).
+    /// Named fields: RESP `[name, value, name, value, ...]`, line `OK name value ...`.
+    public func fields(_ pairs: [(String, String)], into out: inout [UInt8]) {
+        if dialect == .resp {
+            out.append(UInt8(ascii: "*"))
+            NumberWriter.writeInt(pairs.count * 2, into: &out)
+            out.append(contentsOf: [0x0D, 0x0A])
+        } else {
+            out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
+        }
+        for (name, value) in pairs {
+            for var s in [name, value] {
+                s.withUTF8 { bytes in
+                    if dialect == .resp {
+                        bulk(bytes, into: &out)
+                    } else {
+                        out.append(0x20)
+                        escapeToken(bytes, into: &out)
+                    }
+                }
+            }
+        }
+        if dialect == .line { out.append(0x0A) }
+    }
+
     public func pair(_ name: String, _ value: String, into out: inout [UInt8]) {
         if dialect == .resp { out.append(contentsOf: Array("*2\r\n".utf8)) } else { out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")]) }
         for var s in [name, value] {

@@ -197,6 +197,8 @@ final class CommandHandler {
             }
             index.vectorRecommend(options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
+        case .segment:
+            segment(request, index, encoder, &out)
         case .event, .item, .forget, .reload, .save, .alias:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")

@@ -44,6 +44,8 @@ public struct ServerConfig: Sendable {
     public var hybridWeight: Float = 0.3
     /// Default HNSW candidates per query (`ef=` overrides); 0 = exact scan.
     public var hnswEf = 100
+    /// How RFM scores name a segment (SEGMENT).
+    public var segmentRules = SegmentRules.standard
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 
