@@ -80,3 +80,67 @@ import RecTestSupport
         #expect(lines[6] == "OK segment needs_attention r 5 f 2 m 5 recency_days 0 orders 2 monetary 252.50")
     }
 }
+
+@Suite(.serialized) struct AudienceTests {
+    /// Two planted clusters of shoppers: a1..a4 buy from {A1, A2, A3},
+    /// b1..b4 from {B1, B2, B3}; a0 and b0 are the seeds.
+    static func clusters() -> String {
+        var rows = "user\titem\ttype\ttimestamp\n"
+        let t0 = Fixtures.t0
+        for g in ["a", "b"] {
+            for u in 0..<5 {
+                for i in 1...3 where (u + i) % 4 != 0 {
+                    rows += "\(g)\(u)\t\(g.uppercased())\(i)\tpurchase\t\(t0)\n"
+                }
+            }
+        }
+        return rows
+    }
+
+    @Test func lookalike_FindsTheSeedsOwnCluster_AndLeavesTheSeedOut() throws {
+        let live = try LiveService.start(LiveTests.config(snapshot: Fixtures.directory(["events.tsv": Self.clusters()])))
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        c.send("LOOKALIKE a0 k=4\nLOOKALIKE b0 k=10\nLOOKALIKE nobody\nLOOKALIKE a0 k=0\n")
+        let lines = c.readLines(4)
+        let aUsers = lines[0].split(separator: " ").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(aUsers.count == 4 && aUsers.allSatisfy { $0.hasPrefix("a") && $0 != "a0" }, "\(lines[0])")
+        let bUsers = lines[1].split(separator: " ").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(bUsers.count == 4 && bUsers.allSatisfy { $0.hasPrefix("b") && $0 != "b0" }, "only b's own cluster overlaps: \(lines[1])")
+        #expect(lines[2] == "OK (unknown) 0")
+        #expect(lines[3].hasPrefix("ERR SYNTAX k must be"))
+    }
+
+    @Test func lookalike_OfASegment_UsesItsCentroid_AndExcludesItsMembers() throws {
+        var rows = Self.clusters()
+        // Make the a-cluster the recent buyers: they are champions-like by recency.
+        rows += "a1\tA1\tpurchase\t\(Fixtures.t0 + 30 * Fixtures.day)\n"
+        var config = LiveTests.config(snapshot: Fixtures.directory(["events.tsv": rows]))
+        config.segmentRules = try SegmentRules("recent:r>=5;rest:")
+        let server = try TestServer(live: try LiveService.start(config))
+        let c = try server.connect()
+        c.send("SEGMENT a1\nLOOKALIKE recent k=3\n")
+        let lines = c.readLines(2)
+        #expect(lines[0].hasPrefix("OK segment recent"))
+        let found = lines[1].split(separator: " ").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(found.count == 3 && found.allSatisfy { $0.hasPrefix("a") && $0 != "a1" }, "\(lines[1])")
+    }
+
+    @Test func audience_ListsViewersAndCartersWhoDidNotBuy_MostRecentFirst() throws {
+        let t0 = Fixtures.t0, day = Fixtures.day
+        let rows = "user\titem\ttype\ttimestamp\n"
+            + "v1\tlamp\tview\t\(t0)\n" + "v2\tlamp\tcart\t\(t0 + 2 * day)\n" + "v3\tlamp\tview\t\(t0 + day)\n"
+            + "v3\tlamp\tpurchase\t\(t0 + day)\n" + "v4\tmug\tview\t\(t0 + 3 * day)\n" + "v1\tlamp\tview\t\(t0 - 5 * day)\n"
+        let live = try LiveService.start(LiveTests.config(snapshot: Fixtures.directory(["events.tsv": rows])))
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        c.send("AUDIENCE lamp\nAUDIENCE lamp since=2\nEVENT v5 lamp cart ts=\(t0 + 3 * day)\nEVENT v2 lamp purchase ts=\(t0 + 3 * day)\n"
+               + "AUDIENCE lamp k=5\nAUDIENCE nothing\n")
+        let lines = c.readLines(6)
+        // "Now" is the newest event (day 3): v2 carted 1 day ago, v1 viewed 3 days ago; v3 bought.
+        #expect(lines[0] == "OK v2 1 v1 3")
+        #expect(lines[1] == "OK v2 1")
+        #expect(lines[4] == "OK v5 0 v1 3", "a live cart joins, a live purchase leaves")
+        #expect(lines[5] == "OK (unknown) 0")
+    }
+}

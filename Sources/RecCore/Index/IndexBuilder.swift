@@ -40,6 +40,7 @@ public enum IndexBuilder {
             return v
         }
         let rfm = stats.time("rfm") { RFMTable(events: events, catalog: catalog) }
+        let audiences = stats.time("audiences") { Audiences(events: events) }
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount
@@ -48,7 +49,8 @@ public enum IndexBuilder {
         stats.shards = shards
         return RecIndex(config: config, users: events.users, items: events.items, catalog: catalog,
                         histories: histories, neighbors: neighbors, popularity: popularity,
-                        repurchase: repurchase, vectors: vectors, rfm: rfm, referenceTime: referenceTime, stats: stats, report: snapshot.report)
+                        repurchase: repurchase, vectors: vectors, rfm: rfm, itemUsers: inverted, audiences: audiences,
+                        referenceTime: referenceTime, stats: stats, report: snapshot.report)
     }
 
     /// Item vectors from ALS over the affinity matrix (histories are its
@@ -194,11 +196,13 @@ public enum IndexBuilder {
 
 /// The transpose of `UserHistories`: per item, the users who have it, with
 /// their affinity, plus each item's affinity norm (for cosine).
-struct ItemUsers: Sendable {
-    let offsets: [UInt32]
-    let users: [UInt32]
-    let weights: [Float]
-    let norms: [Float]
+public struct ItemUsers: Sendable {
+    public let offsets: [UInt32]
+    public let users: [UInt32]
+    public let weights: [Float]
+    public let norms: [Float]
+
+    public var memoryBytes: Int { offsets.capacity * 4 + users.capacity * 4 + weights.capacity * 4 + norms.capacity * 4 }
 
     var itemCount: Int { offsets.count - 1 }
 

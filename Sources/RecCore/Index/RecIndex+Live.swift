@@ -35,7 +35,7 @@ extension RecIndex {
                         neighbors: neighbors,
                         popularity: rankingChanged || score.count != popularity.score.count
                             ? Popularity(score: score, catalog: catalog) : popularity,
-                        repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, referenceTime: referenceTime,
+                        repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime,
                         stats: stats, report: report)
     }
 
@@ -52,7 +52,7 @@ extension RecIndex {
         if popularity.categoryOffsets.count == catalog.categories.count + 1 {
             return RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories,
                             neighbors: neighbors, popularity: popularity.boosting(id, by: weight, category: category),
-                            repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, referenceTime: referenceTime,
+                            repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime,
                             stats: stats, report: report)
         }
         return applying(patches: [], popularityBoosts: [(item, weight)])

@@ -14,6 +14,10 @@ public final class RecIndex: Sendable {
     public let vectors: VectorIndex?
     /// Recency, frequency, monetary per buying user (SEGMENT).
     public let rfm: RFMTable
+    /// Per item, the users who have it with their affinity (LOOKALIKE).
+    public let itemUsers: ItemUsers
+    /// Per item, interested users who did not buy (AUDIENCE).
+    public let audiences: Audiences
     /// Latest event time in the snapshot; decay is measured back from it.
     public let referenceTime: Int64
     public let stats: BuildStats
@@ -21,7 +25,8 @@ public final class RecIndex: Sendable {
 
     init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
          histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
-         repurchase: Repurchase, vectors: VectorIndex? = nil, rfm: RFMTable, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+         repurchase: Repurchase, vectors: VectorIndex? = nil, rfm: RFMTable,
+         itemUsers: ItemUsers, audiences: Audiences, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
         self.config = config
         self.users = users
         self.items = items
@@ -32,6 +37,8 @@ public final class RecIndex: Sendable {
         self.repurchase = repurchase
         self.vectors = vectors
         self.rfm = rfm
+        self.itemUsers = itemUsers
+        self.audiences = audiences
         self.referenceTime = referenceTime
         self.stats = stats
         self.report = report
@@ -44,5 +51,6 @@ public final class RecIndex: Sendable {
     public var memoryBytes: Int {
         users.memoryBytes + items.memoryBytes + catalog.memoryBytes + histories.memoryBytes
             + neighbors.memoryBytes + popularity.memoryBytes + repurchase.memoryBytes + (vectors?.memoryBytes ?? 0)
+            + itemUsers.memoryBytes + audiences.memoryBytes
     }
 }

@@ -41,7 +41,7 @@ public struct ResultList {
     public private(set) var scores: [Float] = []
     public internal(set) var fallbackCount = 0
     /// True when the user or item asked about is not in the index.
-    public internal(set) var unknownSubject = false
+    public var unknownSubject = false
 
     public init() {
         ids.reserveCapacity(64)
@@ -50,7 +50,7 @@ public struct ResultList {
 
     public var count: Int { ids.count }
 
-    mutating func clear() {
+    public mutating func clear() {
         ids.removeAll(keepingCapacity: true)
         scores.removeAll(keepingCapacity: true)
         fallbackCount = 0
@@ -65,7 +65,7 @@ public struct ResultList {
     }
 
     @inline(__always)
-    mutating func append(_ id: UInt32, _ score: Float) {
+    public mutating func append(_ id: UInt32, _ score: Float) {
         ids.append(id)
         scores.append(score)
     }

@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment
+    case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience
 
     public struct Spec: Sendable {
         public let name: String
@@ -57,6 +57,10 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`"),
         Spec(name: "SEGMENT", minArgs: 1, maxArgs: 1, syntax: "SEGMENT user | SEGMENT COUNT",
              summary: "the user's RFM scores (1-5) and segment; COUNT: buyers per segment"),
+        Spec(name: "LOOKALIKE", minArgs: 1, maxArgs: 2, syntax: "LOOKALIKE user|segment [k=100]",
+             summary: "users most like a user, or like a segment's centroid, by their histories; seeds left out"),
+        Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 3, syntax: "AUDIENCE item [k=100] [since=days]",
+             summary: "users who viewed or carted the item without buying it, most recent first, scored in days ago"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

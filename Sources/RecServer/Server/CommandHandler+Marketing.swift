@@ -3,6 +3,99 @@ import RecCore
 
 /// The marketing jobs: segments, lookalikes, audiences, experiments.
 extension CommandHandler {
+    /// `k=` and other `name=value` options of the audience commands.
+    func audienceOptions(_ request: Request, from: Int, allowSince: Bool) throws(CommandError) -> (k: Int, sinceDays: Double?) {
+        var k = 100, since: Double?
+        for i in from..<request.count {
+            let (name, value) = try option(request[i])
+            if ByteParsing.equalsLowercase(name, "k") {
+                guard let v = ByteParsing.parseInt(value), v >= 1, v <= config.maxK else {
+                    throw .syntax("k must be an integer from 1 to \(config.maxK) (max-k), got '\(Request.show(value))'")
+                }
+                k = Int(v)
+            } else if allowSince && ByteParsing.equalsLowercase(name, "since") {
+                guard let d = ByteParsing.parseDouble(value), d > 0 else {
+                    throw .syntax("since must be a number of days > 0, got '\(Request.show(value))'")
+                }
+                since = d
+            } else {
+                throw .syntax("unknown option '\(Request.show(name))' (options: k\(allowSince ? ", since" : ""))")
+            }
+        }
+        return (k, since)
+    }
+
+    /// `LOOKALIKE user|segment`: a segment name (from segment-rules) seeds
+    /// with the centroid of its buyers; anything else is a user id.
+    func lookalike(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
+        let k = try audienceOptions(request, from: 2, allowSince: false).k
+        let name = String(decoding: request[1], as: UTF8.self)
+        var seed: [(item: UInt32, weight: Float)] = []
+        var excluding = Set<UInt32>()
+        if config.segmentRules.rules.contains(where: { $0.name == name }) {
+            var centroid: [UInt32: Float] = [:]
+            for (u, v) in index.rfm.values.enumerated() {
+                guard let v else { continue }
+                let s = index.rfm.scores(v)
+                guard config.segmentRules.segment(r: s.r, f: s.f, m: s.m) == name else { continue }
+                excluding.insert(UInt32(u))
+                let range = index.histories.range(of: UInt32(u))
+                var norm: Float = 0
+                for h in range { norm += index.histories.weights[h] * index.histories.weights[h] }
+                for h in range { centroid[index.histories.items[h], default: 0] += index.histories.weights[h] / norm.squareRoot() }
+            }
+            seed = centroid.map { ($0.key, $0.value) }.sorted { $0.item < $1.item }
+        } else {
+            withMember(request[1]) { user in
+                let id = index.users.lookup(user)
+                _ = loadLive(user, index, purchases: false)
+                seed = index.affinity(user: id, extraItems: scratch.liveItems, extraWeights: scratch.liveWeights)
+                if let id { excluding.insert(id) }
+                for visitor in live?.state.stitched(to: Array(user)) ?? [] {
+                    if let v = visitor.withUnsafeBufferPointer({ index.users.lookup($0) }) { excluding.insert(v) }
+                }
+            }
+        }
+        var result = index.lookalikes(seed: seed, excluding: excluding, k: k)
+        if seed.isEmpty { result.unknownSubject = true }
+        encoder.recommendations(result, names: index.users, into: &out)
+    }
+
+    /// `AUDIENCE item`: snapshot interest without purchase, plus live views
+    /// and carts, minus anyone who bought (in the snapshot or live).
+    func audience(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
+        let (k, since) = try audienceOptions(request, from: 2, allowSince: true)
+        let now = referenceNow(index)
+        let cutoff = since.map { now - Int64($0 * 86_400) } ?? Int64.min
+        var latest: [[UInt8]: Int64] = [:]
+        var buyers = Set<[UInt8]>()
+        let item = index.items.lookup(request[1])
+        if let item {
+            for x in index.audiences.range(of: item) where index.audiences.times[x] >= cutoff {
+                latest[index.users.withName(index.audiences.users[x]) { Array($0) }] = index.audiences.times[x]
+            }
+        }
+        live?.state.forEachEvent { user, e in
+            guard e.item.elementsEqual(request[1]) else { return }
+            if e.type == .purchase { buyers.insert(user) } else if e.time >= cutoff { latest[user] = max(latest[user] ?? .min, e.time) }
+        }
+        var rows = latest.filter { user, _ in
+            if buyers.contains(user) { return false }
+            if user.withUnsafeBufferPointer({ b in live?.state.withUser(b) { $0?.forgotten } }) == true { return false }
+            guard let item, let u = user.withUnsafeBufferPointer({ index.users.lookup($0) }) else { return true }
+            return !index.bought(user: u, item: item)
+        }.map { ($0.key, $0.value) }
+        rows.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
+        var names = ByteInterner()
+        var result = ResultList()
+        for (user, t) in rows.prefix(k) {
+            let id = user.withUnsafeBufferPointer { names.intern($0) }
+            result.append(id, Float(Double(max(0, now - t)) / 86_400))
+        }
+        if item == nil && rows.isEmpty { result.unknownSubject = true }
+        encoder.recommendations(result, names: names, into: &out)
+    }
+
     func segment(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) {
         let rules = config.segmentRules
         if ByteParsing.equalsLowercase(request[1], "count") {

@@ -199,6 +199,10 @@ final class CommandHandler {
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .segment:
             segment(request, index, encoder, &out)
+        case .lookalike:
+            try lookalike(request, index, encoder, &out)
+        case .audience:
+            try audience(request, index, encoder, &out)
         case .event, .item, .forget, .reload, .save, .alias:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
