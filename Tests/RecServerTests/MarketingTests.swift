@@ -144,3 +144,68 @@ import RecTestSupport
         #expect(lines[5] == "OK (unknown) 0")
     }
 }
+
+@Suite(.serialized) struct ExperimentTests {
+    static func config() throws -> ServerConfig {
+        let snapshot = Fixtures.tinySnapshotDirectory()
+        try "A\t1\t0\nB\t0.9\t0.1\nC\t0\t1\nD\t0.1\t0.9\n".write(toFile: snapshot + "/embeddings.tsv", atomically: true, encoding: .utf8)
+        var c = LiveTests.config(snapshot: snapshot)
+        c.experiments = [try Experiment("homepage control:70 blend:30:mode=vec")]
+        return c
+    }
+
+    @Test func assignment_IsStableAcrossRestarts_AndCloseToTheWeights() throws {
+        let config = try Self.config()
+        let e = config.experiments[0]
+        var blend = 0
+        for u in 0..<10_000 {
+            var name = "user\(u)"
+            if name.withUTF8({ e.variant(for: $0) }).name == "blend" { blend += 1 }
+        }
+        #expect(abs(Double(blend) / 10_000 - 0.3) < 0.02, "blend share \(Double(blend) / 10_000)")
+        var first: [String] = []
+        for round in 0..<2 {
+            let server = try TestServer(live: try LiveService.start(config))
+            let c = try server.connect()
+            c.send((0..<20).map { "VARIANT user\($0) homepage\n" }.joined())
+            let answers = c.readLines(20)
+            if round == 0 { first = answers } else { #expect(answers == first, "the same variants after a restart") }
+        }
+        #expect(Set(first).count == 2, "both variants among 20 users: \(first)")
+        #expect(first.allSatisfy { $0.hasPrefix("OK experiment homepage variant ") })
+    }
+
+    @Test func recServesAndTagsTheVariant_AndEventsCountConversions() throws {
+        let config = try Self.config()
+        let e = config.experiments[0]
+        // Find one user in each variant.
+        var users: [String: String] = [:]
+        for u in 0..<100 {
+            var name = "shopper\(u)"
+            users[name.withUTF8 { e.variant(for: $0) }.name] = users[name.withUTF8 { e.variant(for: $0) }.name] ?? name
+        }
+        let control = try #require(users["control"]), blend = try #require(users["blend"])
+        let server = try TestServer(live: try LiveService.start(config))
+        let c = try server.connect()
+        c.send("EVENT \(control) A view ts=\(Fixtures.t0)\nEVENT \(blend) A view ts=\(Fixtures.t0)\n"
+               + "REC \(control) k=1 exp=homepage\nREC \(blend) k=2 exp=homepage\n"
+               + "EVENT \(blend) B cart exp=homepage\nEVENT \(blend) B purchase exp=homepage\nEVENT \(control) B view exp=homepage\n"
+               + "EXPERIMENT homepage\nREC \(control) exp=nope\n")
+        let lines = c.readLines(9)
+        // control: co-occurrence from A -> B; blend: by vectors, B (0.994) then D (0.110).
+        #expect(lines[2] == "OK B 0.666667 (variant) control")
+        #expect(lines[3] == "OK B 0.993884 D 0.110432 (variant) blend")
+        #expect(lines[7] == "OK control:requests 1 control:clicks 1 control:purchases 0 blend:requests 1 blend:clicks 1 blend:purchases 1")
+        #expect(lines[8] == "ERR NOEXPERIMENT no experiment 'nope' in config (known: homepage)")
+        let r = try server.connect()
+        r.send(resp("REC", control, "k=1", "exp=homepage"))
+        // control has seen A and B now: C = 0.408248 + 0.816497.
+        #expect(r.readRESP()?.strings == ["C", "1.22474", "(variant)", "control"])
+    }
+
+    @Test func badExperimentConfig_IsAClearError() {
+        #expect(throws: ConfigError.self) { try Experiment("solo a:50") }
+        #expect(throws: ConfigError.self) { try Experiment("x a:0 b:50") }
+        #expect(throws: ConfigError.self) { try Experiment("x a:50 b:50:mode=fast") }
+    }
+}

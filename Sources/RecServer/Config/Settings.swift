@@ -94,6 +94,16 @@ public enum Settings {
             do { c.segmentRules = try SegmentRules(v) } catch { return "rules like champions:r>=4,f>=4;other: (\(error))" }
             return nil
         },
+        Setting(name: "experiment", defaultValue: "",
+                help: "an A/B experiment, repeatable: NAME variant:weight[:mode=hybrid,hybrid-weight=0.5] ...") { c, v in
+            if v.isEmpty { return nil }
+            do {
+                let e = try Experiment(v)
+                c.experiments.removeAll { $0.name == e.name }
+                c.experiments.append(e)
+            } catch { return "NAME variant:weight[:settings] variant:weight ... (\(error))" }
+            return nil
+        },
         Setting(name: "reload-shards", defaultValue: "0", help: "shards for RELOAD/SAVE builds while serving, 0 = half the cores",
                 apply: int(0...1024) { $0.reloadShards = $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",

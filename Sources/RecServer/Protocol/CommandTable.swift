@@ -2,7 +2,7 @@
 /// README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
-    case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience
+    case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience, variant, experiment
 
     public struct Spec: Sendable {
         public let name: String
@@ -25,7 +25,7 @@ public enum Command: Int, CaseIterable, Sendable {
         Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands"),
         Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
              summary: "items most similar to the item (customers who bought X also bought)"),
-        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1] [mode=cf|vec|hybrid]",
+        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1] [mode=cf|vec|hybrid] [exp=NAME]",
              summary: "personal picks from the user's weighted, time-decayed history"),
         Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
              summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
@@ -35,7 +35,7 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "empty reply, so redis-cli's start-up probe succeeds"),
         Spec(name: "CONFIG", minArgs: 2, maxArgs: 2, syntax: "CONFIG GET name",
              summary: "[name, value] of a setting; Redis's save and appendonly answer as recd has them"),
-        Spec(name: "EVENT", minArgs: 3, maxArgs: 5, syntax: "EVENT user item view|cart|purchase [ts=T] [qty=N]",
+        Spec(name: "EVENT", minArgs: 3, maxArgs: 6, syntax: "EVENT user item view|cart|purchase [ts=T] [qty=N] [exp=NAME]",
              summary: "records what a visitor did; logged before the reply, the next REC sees it"),
         Spec(name: "ITEM", minArgs: 2, maxArgs: 5, syntax: "ITEM item [instock=0|1] [category=C] [price=P] [title=T]",
              summary: "catalog change, visible to filters at once; a new id adds the item"),
@@ -61,6 +61,10 @@ public enum Command: Int, CaseIterable, Sendable {
              summary: "users most like a user, or like a segment's centroid, by their histories; seeds left out"),
         Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 3, syntax: "AUDIENCE item [k=100] [since=days]",
              summary: "users who viewed or carted the item without buying it, most recent first, scored in days ago"),
+        Spec(name: "VARIANT", minArgs: 2, maxArgs: 2, syntax: "VARIANT user experiment",
+             summary: "the user's stable variant of an experiment from config"),
+        Spec(name: "EXPERIMENT", minArgs: 1, maxArgs: 1, syntax: "EXPERIMENT name",
+             summary: "requests (REC exp=), clicks and purchases (EVENT exp=) per variant since start"),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

@@ -94,20 +94,7 @@ public struct ReplyEncoder: Sendable {
         if dialect == .line { out.append(0x0A) }
     }
 
-    public func pair(_ name: String, _ value: String, into out: inout [UInt8]) {
-        if dialect == .resp { out.append(contentsOf: Array("*2\r\n".utf8)) } else { out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")]) }
-        for var s in [name, value] {
-            s.withUTF8 { bytes in
-                if dialect == .resp {
-                    bulk(bytes, into: &out)
-                } else {
-                    out.append(0x20)
-                    escapeToken(bytes, into: &out)
-                }
-            }
-        }
-        if dialect == .line { out.append(0x0A) }
-    }
+    public func pair(_ name: String, _ value: String, into out: inout [UInt8]) { fields([(name, value)], into: &out) }
 
     /// A whole text (INFO, HELP). RESP: one bulk string, lines kept. Line
     /// dialect: the text's lines joined by spaces, so it stays one line, and
@@ -130,12 +117,14 @@ public struct ReplyEncoder: Sendable {
     /// Items with scores, then a marker pair when some came from the
     /// fallback: `(fallback) m` (the last m items are popular picks) or
     /// `(unknown) m` (the user or item asked about is not in the index).
-    public func recommendations(_ result: ResultList, names: ByteInterner, into out: inout [UInt8]) {
+    /// `tag` adds one more pair at the end, e.g. `(variant) control`.
+    public func recommendations(_ result: ResultList, names: ByteInterner, tag: (String, String)? = nil,
+                                into out: inout [UInt8]) {
         let marker = result.fallbackCount > 0 || result.unknownSubject
         switch dialect {
         case .resp:
             out.append(UInt8(ascii: "*"))
-            NumberWriter.writeInt(result.count * 2 + (marker ? 2 : 0), into: &out)
+            NumberWriter.writeInt(result.count * 2 + (marker ? 2 : 0) + (tag == nil ? 0 : 2), into: &out)
             out.append(contentsOf: [0x0D, 0x0A])
             for x in 0..<result.count {
                 names.withName(result.ids[x]) { bulk($0, into: &out) }
@@ -163,6 +152,9 @@ public struct ReplyEncoder: Sendable {
                 NumberWriter.writeInt(result.fallbackCount, into: &out)
                 out.append(contentsOf: [0x0D, 0x0A])
             }
+            if let (key, value) = tag {
+                for var s in [key, value] { s.withUTF8 { bulk($0, into: &out) } }
+            }
         case .line:
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
             for x in 0..<result.count {
@@ -174,6 +166,12 @@ public struct ReplyEncoder: Sendable {
             if marker {
                 out.append(contentsOf: Array((result.unknownSubject ? " (unknown) " : " (fallback) ").utf8))
                 NumberWriter.writeInt(result.fallbackCount, into: &out)
+            }
+            if let (key, value) = tag {
+                for var s in [key, value] {
+                    out.append(0x20)
+                    s.withUTF8 { escapeToken($0, into: &out) }
+                }
             }
             out.append(0x0A)
         }

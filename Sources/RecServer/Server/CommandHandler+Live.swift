@@ -12,6 +12,7 @@ extension CommandHandler {
                 throw .syntax("event type must be view, cart or purchase, got '\(Request.show(request[3]))'")
             }
             var event = LiveEvent(item: Array(request[2]), type: type, time: Int64(Date.now.timeIntervalSince1970))
+            var experiment: Experiment?
             for i in 4..<request.count {
                 let (name, value) = try option(request[i])
                 if ByteParsing.equalsLowercase(name, "ts") {
@@ -24,13 +25,21 @@ extension CommandHandler {
                         throw .syntax("qty must be a positive number, got '\(Request.show(value))'")
                     }
                     event.quantity = Float(q)
+                } else if ByteParsing.equalsLowercase(name, "exp") {
+                    experiment = try self.experiment(named: value)
                 } else {
-                    throw .syntax("unknown option '\(Request.show(name))' (options: ts, qty)")
+                    throw .syntax("unknown option '\(Request.show(name))' (options: ts, qty, exp)")
                 }
             }
             try requireId(request[1], "user")
             try requireId(request[2], "item")
             try live.record(user: Array(request[1]), event)
+            if let experiment {
+                let v = withMember(request[1]) { experiment.variant(for: $0) }
+                stats.experiments.add(experiment.name, v.name) { c in
+                    if type == .purchase { c.purchases += 1 } else { c.clicks += 1 }
+                }
+            }
             encoder.status("OK", into: &out)
         case .item:
             try requireId(request[1], "item")

@@ -138,8 +138,13 @@ final class CommandHandler {
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .rec:
             var dueFirst = false
+            var experiment: Experiment?
             var options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
                 if ByteParsing.equalsLowercase(name, "mode") { return true }  // read below
+                if ByteParsing.equalsLowercase(name, "exp") {
+                    experiment = try self.experiment(named: value)
+                    return true
+                }
                 guard ByteParsing.equalsLowercase(name, "due") else { return false }
                 guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("due must be 1 or 0, got '\(Request.show(value))'") }
                 dueFirst = v
@@ -147,7 +152,19 @@ final class CommandHandler {
             }
             options.mode = try recMode(request, index)
             options.vectorWeight = config.hybridWeight
-            withMember(request[1]) { rec($0, options, dueFirst: dueFirst, index, encoder, &out) }
+            try withMember(request[1]) { (user: UnsafeBufferPointer<UInt8>) throws(CommandError) in
+                var tag: (String, String)?
+                if let experiment {
+                    // The variant's settings win over the request's.
+                    let v = experiment.variant(for: user)
+                    if let m = v.mode { options.mode = m }
+                    if let w = v.hybridWeight { options.vectorWeight = w }
+                    if options.mode != .cf && index.vectors == nil { throw noVectors() }
+                    stats.experiments.add(experiment.name, v.name) { $0.requests += 1 }
+                    tag = ("(variant)", v.name)
+                }
+                rec(user, options, dueFirst: dueFirst, index, encoder, tag: tag, &out)
+            }
         case .session:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
             scratch.requestItems.removeAll(keepingCapacity: true)
@@ -199,6 +216,20 @@ final class CommandHandler {
             encoder.recommendations(scratch.result, names: index.items, into: &out)
         case .segment:
             segment(request, index, encoder, &out)
+        case .variant:
+            let experiment = try experiment(named: request[2])
+            let v = withMember(request[1]) { experiment.variant(for: $0) }
+            encoder.fields([("experiment", experiment.name), ("variant", v.name)], into: &out)
+        case .experiment:
+            let experiment = try experiment(named: request[1])
+            let counts = stats.experiments.snapshot(experiment.name)
+            var fields: [(String, String)] = []
+            for v in experiment.variants {
+                let c = counts[v.name] ?? ExperimentCounters.Counts()
+                fields += [("\(v.name):requests", "\(c.requests)"), ("\(v.name):clicks", "\(c.clicks)"),
+                           ("\(v.name):purchases", "\(c.purchases)")]
+            }
+            encoder.fields(fields, into: &out)
         case .lookalike:
             try lookalike(request, index, encoder, &out)
         case .audience:
@@ -269,12 +300,12 @@ final class CommandHandler {
 
     /// `REC`, with the user's live events, and due items first on `due=1`.
     func rec(_ user: UnsafeBufferPointer<UInt8>, _ options: QueryOptions, dueFirst: Bool, _ index: RecIndex,
-             _ encoder: ReplyEncoder, _ out: inout [UInt8]) {
+             _ encoder: ReplyEncoder, tag: (String, String)? = nil, _ out: inout [UInt8]) {
         let id = index.users.lookup(user)
         let snapshotHistory = loadLive(user, index, purchases: dueFirst)
         guard dueFirst else {
             index.recommend(user: id, options: options, scratch: scratch, snapshotHistory: snapshotHistory)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            encoder.recommendations(scratch.result, names: index.items, tag: tag, into: &out)
             return
         }
         index.due(user: id, now: referenceNow(index), options: options, scratch: scratch, snapshotHistory: snapshotHistory)
@@ -286,14 +317,23 @@ final class CommandHandler {
             index.recommend(user: id, options: rest, scratch: scratch, snapshotHistory: snapshotHistory)
             scratch.result.prepend(ids: dueIds, scores: dueScores)
         }
-        encoder.recommendations(scratch.result, names: index.items, into: &out)
+        encoder.recommendations(scratch.result, names: index.items, tag: tag, into: &out)
     }
 
     /// Runs `body` with the member id `user` is stitched to (ALIAS), or
     /// `user` itself; no allocation unless aliases exist.
-    func withMember<R>(_ user: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        guard let member = live?.state.canonical(user) else { return body(user) }
-        return member.withUnsafeBufferPointer(body)
+    func withMember<R, E: Error>(_ user: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        guard let member = live?.state.canonical(user) else { return try body(user) }
+        return try member.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) throws(E) -> R in try body(b) }
+    }
+
+    func experiment(named name: UnsafeBufferPointer<UInt8>) throws(CommandError) -> Experiment {
+        let text = String(decoding: name, as: UTF8.self)
+        guard let e = config.experiments.first(where: { $0.name == text }) else {
+            let known = config.experiments.map(\.name).joined(separator: ", ")
+            throw CommandError(code: "NOEXPERIMENT", message: "no experiment '\(Request.show(name))' in config (known: \(known.isEmpty ? "none" : known))")
+        }
+        return e
     }
 
     /// Copies the user's live events into the scratch (as current index

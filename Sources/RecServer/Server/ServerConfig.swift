@@ -46,6 +46,8 @@ public struct ServerConfig: Sendable {
     public var hnswEf = 100
     /// How RFM scores name a segment (SEGMENT).
     public var segmentRules = SegmentRules.standard
+    /// A/B experiments (one `experiment` line each).
+    public var experiments: [Experiment] = []
     /// Each setting's effective value as text (default, file or flag), for `CONFIG GET`.
     public var effective: [String: String] = Dictionary(uniqueKeysWithValues: Settings.all.map { ($0.name, $0.defaultValue) })
 

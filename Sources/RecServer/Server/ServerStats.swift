@@ -9,6 +9,7 @@ public final class ServerStats: Sendable {
     public let connectedClients = Atomic<Int>(0)
     public let totalConnections = Atomic<Int>(0)
     public let rejectedConnections = Atomic<Int>(0)
+    public let experiments = ExperimentCounters()
     private let commandCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count))
     private let errorCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count + 1))
     /// Service time per command (nanoseconds), merged from the loops about once a second.
