@@ -74,7 +74,8 @@ public struct HNSWGraph: Sendable {
                 }
             }
             HNSWGraph.searchLayer0(entry: current, entrySim: best, ef: max(ef, k), links0: links0, count0: count0,
-                                   m0: 2 * m, scratch: scratch, sim: sim)
+                                   m0: 2 * m, members: members, rows: base, rowBytes: rowStride * 4, query: query,
+                                   stride: rowStride, scratch: scratch)
             for (s, node) in zip(scratch.resultSims, scratch.resultNodes) where accept(Int(members[Int(node)])) {
                 heap.insert(members[Int(node)], s)
             }
@@ -82,34 +83,42 @@ public struct HNSWGraph: Sendable {
     }
 
     /// Best-first search of layer 0 from one entry; leaves the `ef` best in
-    /// `scratch.resultNodes` / `resultSims`.
+    /// `scratch.resultNodes` / `resultSims`. Raw pointers throughout: this
+    /// loop is where a query spends its time.
     static func searchLayer0(entry: Int, entrySim: Float, ef: Int, links0: [UInt32], count0: [UInt8], m0: Int,
-                             scratch: HNSWScratch, sim: (Int) -> Float) {
-        scratch.candidates.reset()
-        scratch.results.reset()
+                             members: [UInt32], rows: UnsafeRawPointer, rowBytes: Int, query: UnsafeRawPointer,
+                             stride: Int, scratch: HNSWScratch) {
+        let candidates = scratch.candidates, results = scratch.results
+        candidates.reset()
+        results.reset()
         scratch.visit(entry)
-        scratch.candidates.push(entrySim, UInt32(entry))
-        scratch.results.push(-entrySim, UInt32(entry))  // a max-heap on -sim keeps the worst on top
+        candidates.push(entrySim, UInt32(entry))
+        results.push(-entrySim, UInt32(entry))  // a max-heap on -sim keeps the worst on top
+        let stamps = scratch.stamps, generation = scratch.currentGeneration
         links0.withUnsafeBufferPointer { links in
-            while let (s, node) = scratch.candidates.popBest() {
-                if scratch.results.count >= ef && s < -scratch.results.topKey { break }
+        count0.withUnsafeBufferPointer { counts in
+        members.withUnsafeBufferPointer { members in
+            var worst = -entrySim
+            while let (s, node) = candidates.popBest() {
+                if results.count >= ef && s < -worst { break }
                 let start = Int(node) * m0
-                for x in 0..<Int(count0[Int(node)]) {
+                for x in 0..<Int(counts[Int(node)]) {
                     let next = Int(links[start + x])
-                    if scratch.visited(next) { continue }
-                    scratch.visit(next)
-                    let sn = sim(next)
-                    if scratch.results.count < ef || sn > -scratch.results.topKey {
-                        scratch.candidates.push(sn, UInt32(next))
-                        scratch.results.push(-sn, UInt32(next))
-                        if scratch.results.count > ef { _ = scratch.results.popBest() }
+                    if stamps[next] == generation { continue }
+                    stamps[next] = generation
+                    let sn = VectorIndex.dot(rows + Int(members[next]) * rowBytes, query, stride)
+                    if results.count < ef || sn > -worst {
+                        candidates.push(sn, UInt32(next))
+                        results.push(-sn, UInt32(next))
+                        if results.count > ef { _ = results.popBest() }
+                        worst = results.topKey
                     }
                 }
             }
-        }
+        }}}
         scratch.resultNodes.removeAll(keepingCapacity: true)
         scratch.resultSims.removeAll(keepingCapacity: true)
-        while let (negative, node) = scratch.results.popBest() {
+        while let (negative, node) = results.popBest() {
             scratch.resultNodes.append(node)
             scratch.resultSims.append(-negative)
         }
@@ -303,6 +312,8 @@ public final class HNSWScratch: @unchecked Sendable {  // one per thread
             generation = 1
         }
     }
+
+    var currentGeneration: UInt32 { generation }
 
     @inline(__always) func visited(_ n: Int) -> Bool { stamps[n] == generation }
     @inline(__always) func visit(_ n: Int) { stamps[n] = generation }
