@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "CEpoll"),
         .target(
             name: "RecCore",
+            dependencies: ["CEpoll"],
             swiftSettings: [.unsafeFlags(coreReleaseFlags, .when(configuration: .release))]
         ),
         .target(name: "RecServer", dependencies: ["RecCore", "CEpoll"]),

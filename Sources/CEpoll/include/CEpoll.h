@@ -54,4 +54,7 @@ int cepoll_accept4(int fd, int flags);
    Not in Glibc's Swift module. */
 static inline int crecd_malloc_trim(void) { return malloc_trim(0); }
 
+/* A cache prefetch hint (HNSW search touches neighbours' vectors next). */
+static inline void crecd_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #endif

@@ -1,3 +1,4 @@
+import CEpoll
 import Foundation
 
 /// A hierarchical navigable small-world graph (Malkov and Yashunin, 2018)
@@ -102,7 +103,13 @@ public struct HNSWGraph: Sendable {
             while let (s, node) = candidates.popBest() {
                 if results.count >= ef && s < -worst { break }
                 let start = Int(node) * m0
-                for x in 0..<Int(counts[Int(node)]) {
+                let degree = Int(counts[Int(node)])
+                // Ask for the neighbours' vectors before the loop needs them.
+                for x in 0..<degree {
+                    let next = Int(links[start + x])
+                    if stamps[next] != generation { crecd_prefetch(rows + Int(members[next]) * rowBytes) }
+                }
+                for x in 0..<degree {
                     let next = Int(links[start + x])
                     if stamps[next] == generation { continue }
                     stamps[next] = generation
