@@ -33,8 +33,8 @@ import RecTestSupport
         let c = try server.connect()
         c.send("VSIM A\nREC u1 mode=hybrid\n")
         #expect(c.readLines(2) == [
-            "ERR NOVECTORS the snapshot has no embeddings.tsv, so there are no item vectors",
-            "ERR NOVECTORS the snapshot has no embeddings.tsv, so there are no item vectors",
+            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)",
+            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)",
         ])
     }
 }

@@ -261,7 +261,7 @@ final class CommandHandler {
     }
 
     func noVectors() -> CommandError {
-        CommandError(code: "NOVECTORS", message: "the snapshot has no embeddings.tsv, so there are no item vectors")
+        CommandError(code: "NOVECTORS", message: "no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)")
     }
 
     /// `AUTH [default] password`: constant-time comparison, so response time
