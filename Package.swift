@@ -20,7 +20,8 @@ let package = Package(
         .library(name: "RecServer", targets: ["RecServer"]),
     ],
     targets: [
-        // epoll and eventfd: Glibc's Swift module does not export them.
+        // What Glibc's Swift module does not export: epoll, eventfd, accept4,
+        // malloc_trim, and a cache prefetch hint for the HNSW search.
         .target(name: "CEpoll"),
         .target(
             name: "RecCore",

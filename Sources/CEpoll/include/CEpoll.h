@@ -2,7 +2,7 @@
 #define CEPOLL_H
 
 // The parts of Linux that Swift's Glibc module does not import: epoll,
-// eventfd and accept4 (and glibc's malloc_trim). Thin wrappers so Swift sees plain
+// eventfd and accept4 (and glibc's malloc_trim, and __builtin_prefetch). Thin wrappers so Swift sees plain
 // functions and integer constants instead of macros and packed structs.
 
 #include <sys/epoll.h>
