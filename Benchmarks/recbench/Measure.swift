@@ -7,11 +7,7 @@ import Glibc
 enum Measure {
     /// Monotonic nanoseconds.
     @inline(__always)
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { MonotonicClock.nanoseconds() }
 
     /// Peak resident set size of this process, from /proc (VmHWM), in bytes.
     static func peakRSS() -> Int { procStatus("VmHWM:") }

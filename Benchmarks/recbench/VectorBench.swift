@@ -30,13 +30,14 @@ enum VectorBench {
         }
         print("vectors: \(index.count) x \(index.dimension) (normalised in \(Measure.format(buildSeconds, 3)) s), \(queryCount) queries, k=\(k)")
         var heaps: [TopKHeap] = []
+        var heap = TopKHeap(capacity: k)
         var results: [[UInt32]] = []
         for shards in [1, options.int("shards", BuildConfig.defaultShards)] {
             var checksum: UInt64 = 0
             let start = Measure.now()
             results.removeAll()
             for q in queries {
-                var heap = q.withUnsafeBufferPointer { index.search($0, k: k, shards: shards, heaps: &heaps) { _ in true } }
+                q.withUnsafeBufferPointer { index.search($0, k: k, shards: shards, heaps: &heaps, into: &heap) { _ in true } }
                 var ids: [UInt32] = []
                 heap.drainBestFirst { id, _ in ids.append(id) }
                 checksum &+= UInt64(ids.first ?? 0)

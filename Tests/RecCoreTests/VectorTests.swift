@@ -70,8 +70,9 @@ import RecTestSupport
             var query = (0..<dimension).map { _ in rng.nextUnit() * 2 - 1 }
             let n = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             query = query.map { $0 / n } + [Float](repeating: 0, count: index.stride - dimension)
-            var heap = query.withUnsafeBufferPointer { q in
-                index.search(q, k: 10, shards: shards, heaps: &heaps) { $0 % 7 != 0 }
+            var heap = TopKHeap(capacity: 10)
+            query.withUnsafeBufferPointer { q in
+                index.search(q, k: 10, shards: shards, heaps: &heaps, into: &heap) { $0 % 7 != 0 }
             }
             var got: [UInt32] = []
             heap.drainBestFirst { id, _ in got.append(id) }

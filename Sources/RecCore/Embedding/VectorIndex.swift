@@ -55,15 +55,14 @@ public struct VectorIndex: Sendable {
         graphs = (0..<parts).map { out[$0]! }
     }
 
-    /// Approximate top-k through the graphs (each shard's, merged), exploring
-    /// `ef` candidates per graph.
+    /// Approximate top-k through the graphs (each shard's, merged into
+    /// `heap`, which is reset first), exploring `ef` candidates per graph.
     public func searchGraphs(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int, scratch: HNSWScratch,
-                             accept: (Int) -> Bool) -> TopKHeap {
-        var heap = TopKHeap(capacity: k)
+                             into heap: inout TopKHeap, accept: (Int) -> Bool) {
+        heap.reset(keeping: k)
         for g in graphs {
             g.search(UnsafeRawPointer(query.baseAddress!), vectors: self, k: k, ef: ef, scratch: scratch, into: &heap, accept: accept)
         }
-        return heap
     }
 
     /// Dot product of two padded rows.
@@ -95,17 +94,19 @@ public struct VectorIndex: Sendable {
     /// the scan fans out over `shards` threads.
     public static let parallelThreshold = 2_000_000
 
-    /// Exact top-k by cosine over items `accept` lets through. `query` is
-    /// padded to `stride` and normalised.
+    /// Exact top-k by cosine over items `accept` lets through, into `heap`
+    /// (reset first). `query` is padded to `stride` and normalised; `heaps`
+    /// is per-part working storage for the parallel scan, kept by the caller.
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, shards: Int, heaps: inout [TopKHeap],
-                       accept: (Int) -> Bool) -> TopKHeap {
+                       into heap: inout TopKHeap, accept: (Int) -> Bool) {
+        heap.reset(keeping: k)
         let parts = count * stride >= VectorIndex.parallelThreshold ? max(1, shards) : 1
+        if parts == 1 {
+            scan(0..<count, query, &heap, accept)
+            return
+        }
         if heaps.count < parts { heaps += repeatElement(TopKHeap(capacity: k), count: parts - heaps.count) }
         for p in 0..<parts { heaps[p].reset(keeping: k) }
-        if parts == 1 {
-            scan(0..<count, query, &heaps[0], accept)
-            return heaps[0]
-        }
         // Each part fills its own heap in its own slot; the filter is read-only.
         let slots = UnsafeMutablePointer<TopKHeap>.allocate(capacity: parts)
         slots.initialize(from: heaps, count: parts)
@@ -116,12 +117,10 @@ public struct VectorIndex: Sendable {
                 scan((p * count / parts)..<((p + 1) * count / parts), shared.query, &shared.slots[p], shared.accept)
             }
         }
-        var merged = slots[0]
-        for p in 1..<parts {
-            slots[p].drainBestFirst { id, s in merged.insert(id, s) }
+        for p in 0..<parts {
+            slots[p].drainBestFirst { id, s in heap.insert(id, s) }
+            heaps[p] = slots[p]
         }
-        for p in 0..<parts { heaps[p] = slots[p] }
-        return merged
     }
 
     /// Dot products first; the filter runs only for scores that would make

@@ -31,12 +31,17 @@ extension RecIndex {
         }
         catalog.ensureCount(items.count)
         if score.count < items.count { score.append(contentsOf: repeatElement(0, count: items.count - score.count)) }
-        return RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories,
-                        neighbors: neighbors,
-                        popularity: rankingChanged || score.count != popularity.score.count
-                            ? Popularity(score: score, catalog: catalog) : popularity,
-                        repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime,
-                        stats: stats, report: report)
+        return with(items: items, catalog: catalog,
+                    popularity: rankingChanged || score.count != popularity.score.count
+                        ? Popularity(score: score, catalog: catalog) : popularity)
+    }
+
+    /// The next generation: new item ids, catalog and popularity; every
+    /// other part shared with this one.
+    func with(items: ByteInterner, catalog: Catalog, popularity: Popularity) -> RecIndex {
+        RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories, neighbors: neighbors,
+                 popularity: popularity, repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm,
+                 itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime, stats: stats, report: report)
     }
 
     /// This index with one live event's weight added to the popularity of
@@ -50,10 +55,7 @@ extension RecIndex {
         let category = catalog.category[Int(id)]
         // The incremental path needs every category in the ranked lists.
         if popularity.categoryOffsets.count == catalog.categories.count + 1 {
-            return RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories,
-                            neighbors: neighbors, popularity: popularity.boosting(id, by: weight, category: category),
-                            repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm, itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime,
-                            stats: stats, report: report)
+            return with(items: items, catalog: catalog, popularity: popularity.boosting(id, by: weight, category: category))
         }
         return applying(patches: [], popularityBoosts: [(item, weight)])
     }

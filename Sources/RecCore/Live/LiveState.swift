@@ -46,8 +46,6 @@ public final class LiveState: Sendable {
     private let persisted = Atomic<UInt64>(0)
     private let tombstones = Atomic<Int>(0)
     private let newest = Atomic<Int64>(Int64.min)
-    /// Changes whenever a catalog patch lands, so index views know to re-apply.
-    private let catalogVersionCounter = Atomic<Int>(0)
 
     public init() {}
 
@@ -58,7 +56,6 @@ public final class LiveState: Sendable {
     public var newestTime: Int64 { newest.load(ordering: .relaxed) }
     public var lastSequence: UInt64 { sequence.load(ordering: .acquiring) }
     public func markPersisted(through s: UInt64) { persisted.store(s, ordering: .releasing) }
-    public var catalogVersion: Int { catalogVersionCounter.load(ordering: .acquiring) }
 
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -127,22 +124,22 @@ public final class LiveState: Sendable {
             patches.withLock { all in
                 if all[patch.item] == nil { all[patch.item] = patch } else { all[patch.item]!.merge(patch) }
             }
-            catalogVersionCounter.add(1, ordering: .releasing)
         }
     }
 
+    /// Mutates the user's state in place in the shard's dictionary: copying
+    /// the bucket out and back would make every append copy the user's
+    /// whole event list (copy-on-write sees two owners).
     func update(_ name: [UInt8], _ body: (inout User) -> Void) {
         let h = name.withUnsafeBufferPointer { LiveState.hash($0) }
         shard(h).lock.withLock { s in
-            var bucket = s.users[h] ?? []
-            if let x = bucket.firstIndex(where: { $0.name == name }) {
-                body(&bucket[x])
+            if let x = s.users[h]?.firstIndex(where: { $0.name == name }) {
+                body(&s.users[h]![x])
             } else {
                 var u = User(name: name)
                 body(&u)
-                bucket.append(u)
+                s.users[h, default: []].append(u)
             }
-            s.users[h] = bucket
         }
     }
 

@@ -34,6 +34,10 @@ public final class QueryScratch {
     public var liveWeights: [Float] = []
     /// A query vector (VREC's, or a user's mean), padded to the index's stride.
     public var vector: [Float] = []
+    /// VREC's query as the request gave it, before normalising into `vector`.
+    public var requestVector: [Float] = []
+    /// The nearest vectors of the current query, before blending and filters.
+    var nearest = TopKHeap(capacity: 64)
     var vectorHeaps: [TopKHeap] = []
     let graphScratch = HNSWScratch()
     /// The asking user's live purchases for `DUE` (index id, Unix seconds).

@@ -17,9 +17,9 @@ extension RecIndex {
     }
 
     /// `VREC v1,...,vd`: nearest items to a query vector the caller put in
-    /// `scratch.vector` (unnormalised, `dimension` values).
+    /// `scratch.requestVector` (unnormalised, `dimension` values).
     public func vectorRecommend(options: QueryOptions, scratch: QueryScratch) {
-        let given = scratch.vector
+        let given = scratch.requestVector
         scratch.begin(itemCount: itemCount)
         blockExcluded(scratch)
         guard let vectors else { return }
@@ -71,13 +71,15 @@ extension RecIndex {
         if blend { for j in scratch.touched { best = max(best, scratch.score(j)) } }
         let w = blend ? options.vectorWeight : 1
         let cfScale = blend && best > 0 ? (1 - w) / best : 0
-        let heap = scratch.vector.withUnsafeBufferPointer { query in
+        scratch.vector.withUnsafeBufferPointer { query in
             let accept = { (j: Int) in !scratch.isBlocked(UInt32(j)) && self.passes(UInt32(j), options) }
             if !vectors.graphs.isEmpty && options.ef > 0 {
-                return vectors.searchGraphs(query, k: options.k, ef: max(options.ef, options.k),
-                                            scratch: scratch.graphScratch, accept: accept)
+                vectors.searchGraphs(query, k: options.k, ef: max(options.ef, options.k), scratch: scratch.graphScratch,
+                                     into: &scratch.nearest, accept: accept)
+            } else {
+                vectors.search(query, k: options.k, shards: config.shards, heaps: &scratch.vectorHeaps,
+                               into: &scratch.nearest, accept: accept)
             }
-            return vectors.search(query, k: options.k, shards: config.shards, heaps: &scratch.vectorHeaps, accept: accept)
         }
         scratch.heap.reset(keeping: options.k)
         if blend {
@@ -90,13 +92,11 @@ extension RecIndex {
                     scratch.heap.insert(j, w * cosine + cfScale * scratch.score(j))
                 }
             }
-            var nearest = heap
-            nearest.drainBestFirst { j, cosine in
+            scratch.nearest.drainBestFirst { j, cosine in
                 if !scratch.isTouched(j) { scratch.heap.insert(j, w * cosine) }
             }
         } else {
-            var nearest = heap
-            nearest.drainBestFirst { j, cosine in scratch.heap.insert(j, cosine) }
+            scratch.nearest.drainBestFirst { j, cosine in scratch.heap.insert(j, cosine) }
         }
         scratch.heap.drainBestFirst { id, s in
             if !scratch.isBlocked(id) {

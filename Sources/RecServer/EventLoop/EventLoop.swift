@@ -54,7 +54,6 @@ final class EventLoop: @unchecked Sendable {
             let n = selector.wait(timeoutMs: 1000)
             closeIdle()
             if n == 0 { continue }
-            handler.beginBatch()
             for e in 0..<n {
                 let fd = selector.readyFds[e], events = selector.readyEvents[e]
                 if fd == listener.fd {
@@ -71,9 +70,9 @@ final class EventLoop: @unchecked Sendable {
         // Graceful: stop accepting, then give replies already computed a
         // short while to drain before closing.
         selector.remove(listener.fd)
-        let deadline = EventLoop.seconds() + 2
+        let deadline = MonotonicClock.seconds() + 2
         for case let conn? in connections {
-            while conn.pendingOutput > 0 && EventLoop.seconds() <= deadline {
+            while conn.pendingOutput > 0 && MonotonicClock.seconds() <= deadline {
                 if !flush(conn) { break }
                 if conn.pendingOutput > 0 { usleep(1000) }
             }
@@ -104,7 +103,7 @@ final class EventLoop: @unchecked Sendable {
                 Syscall.setNoDelay(fd)
                 nextSerial += 1
                 let conn = Connection(fd: fd, serial: nextSerial, authenticated: config.requirePass.isEmpty,
-                                      now: EventLoop.seconds())
+                                      now: MonotonicClock.seconds())
                 if Int(fd) >= connections.count {
                     connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
                 }
@@ -152,7 +151,7 @@ final class EventLoop: @unchecked Sendable {
             }
             switch result {
             case .bytes(let n):
-                conn.lastActive = EventLoop.seconds()
+                conn.lastActive = MonotonicClock.seconds()
                 if conn.dialect == nil { conn.dialect = Dialect.detect(firstByte: conn.input[conn.inEnd]) }
                 conn.inEnd += n
                 processInput(conn)
@@ -247,7 +246,7 @@ final class EventLoop: @unchecked Sendable {
             switch result {
             case .bytes(let n):
                 conn.consumedOutput(n)
-                conn.lastOutputProgress = EventLoop.seconds()
+                conn.lastOutputProgress = MonotonicClock.seconds()
             case .wouldBlock:
                 return true
             case .eof, .failed:
@@ -277,7 +276,7 @@ final class EventLoop: @unchecked Sendable {
     /// loop, with how many were left out, so a hostile client cannot flood
     /// the log.
     func logClientError(_ description: String) {
-        let now = EventLoop.seconds()
+        let now = MonotonicClock.seconds()
         if now == clientErrorSecond {
             clientErrorsSuppressed += 1
             return
@@ -287,19 +286,12 @@ final class EventLoop: @unchecked Sendable {
         clientErrorsSuppressed = 0
     }
 
-    /// Monotonic whole seconds.
-    static func seconds() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return ts.tv_sec
-    }
-
     private var lastIdleScan = 0
 
     /// The idle timeout and the output stall limit: at most one scan a second.
     func closeIdle() {
         guard config.idleTimeout > 0 || config.outputStallSeconds > 0 else { return }
-        let now = EventLoop.seconds()
+        let now = MonotonicClock.seconds()
         guard now != lastIdleScan else { return }
         lastIdleScan = now
         for case let conn? in connections where !conn.awaitingReply {

@@ -172,13 +172,11 @@ public final class LiveService: Sendable {
         guard dir == nil || allowed(target) else {
             throw CommandError(code: "DENIED", message: "\(target) is outside snapshot-root (\(config.resolvedSnapshotRoot)) and data-dir (\(config.dataDir))")
         }
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-            throw CommandError(code: "BUSY", message: "a RELOAD or SAVE is already running; try again when it finishes")
-        }
+        try beginSave()
         return target
     }
 
-    /// Claims the reload slot for a `SAVE` (it rebuilds too).
+    /// Claims the same single slot for a `SAVE` (it rebuilds too).
     public func beginSave() throws(CommandError) {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             throw CommandError(code: "BUSY", message: "a RELOAD or SAVE is already running; try again when it finishes")

@@ -33,18 +33,17 @@ public struct ReplyEncoder: Sendable {
     /// Redis's own error words (NOAUTH, WRONGPASS) lead the RESP error, so
     /// client libraries recognise them; the line dialect keeps `ERR CODE`.
     public func redisError(_ code: String, _ message: String, into out: inout [UInt8]) {
-        if dialect == .line { return error(code, message, into: &out) }
-        out.append(UInt8(ascii: "-"))
-        out.append(contentsOf: Array(code.utf8))
-        out.append(UInt8(ascii: " "))
-        for b in message.utf8 { out.append(b == 0x0D || b == 0x0A ? 0x20 : b) }
-        crlf(&out)
+        errorLine(dialect == .resp ? "-" : "ERR ", code, message, into: &out)
     }
 
     /// `code` is a stable machine-readable word (ARGS, SYNTAX, UNKNOWN, ...).
     public func error(_ code: String, _ message: String, into out: inout [UInt8]) {
-        out.append(contentsOf: dialect == .resp ? Array("-ERR ".utf8) : Array("ERR ".utf8))
-        out.append(contentsOf: Array(code.utf8))
+        errorLine(dialect == .resp ? "-ERR " : "ERR ", code, message, into: &out)
+    }
+
+    func errorLine(_ prefix: StaticString, _ code: String, _ message: String, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        out.append(contentsOf: code.utf8)
         out.append(UInt8(ascii: " "))
         for b in message.utf8 { out.append(b == 0x0D || b == 0x0A ? 0x20 : b) }
         crlf(&out)
@@ -69,7 +68,6 @@ public struct ReplyEncoder: Sendable {
         if dialect == .resp { out.append(contentsOf: Array("*0\r\n".utf8)) } else { out.append(contentsOf: Array("OK\n".utf8)) }
     }
 
-    /// A two-element array (RESP) or `OK name value` (line).
     /// Named fields: RESP `[name, value, name, value, ...]`, line `OK name value ...`.
     public func fields(_ pairs: [(String, String)], into out: inout [UInt8]) {
         if dialect == .resp {
@@ -94,6 +92,7 @@ public struct ReplyEncoder: Sendable {
         if dialect == .line { out.append(0x0A) }
     }
 
+    /// A two-element array (RESP) or `OK name value` (line).
     public func pair(_ name: String, _ value: String, into out: inout [UInt8]) { fields([(name, value)], into: &out) }
 
     /// A whole text (INFO, HELP). RESP: one bulk string, lines kept. Line

@@ -111,11 +111,10 @@ extension CommandHandler {
         withMember(request[1]) { user in
             let id = index.users.lookup(user)
             var values = id.flatMap { index.rfm.values[Int($0)] }
-            let forgotten = live?.state.withUser(user) { $0?.forgotten } ?? false
-            if forgotten == true { values = nil }
-            // Live purchases move the user's RFM at once.
+            // Live purchases move the user's RFM at once; FORGET drops the snapshot's.
             var times: [Int64] = [], spent = 0.0
             live?.state.withUser(user) { u in
+                if u?.forgotten == true { values = nil }
                 for e in u?.events ?? [] where e.type == .purchase {
                     times.append(e.time)
                     let item = e.item.withUnsafeBufferPointer { index.items.lookup($0) }

@@ -1,7 +1,4 @@
 import RecCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs decoded commands against the current index and encodes the replies.
 /// One per event loop thread, with that thread's query scratch: call only
@@ -35,22 +32,15 @@ final class CommandHandler {
         self.live = live
     }
 
-    /// Picks up a newly swapped index and publishes counters; once per batch.
-    func beginBatch() { view.refresh() }
+    /// Publishes counters; once per batch. (The index view is refreshed per
+    /// command in `run`, so a swap is seen by the very next command.)
     func endBatch() {
         stats.merge(commands: &commandCounts, errors: &errorCounts)
-        let now = CommandHandler.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         if now - lastLatencyMerge >= 1_000_000_000 {
             lastLatencyMerge = now
             stats.merge(latencies: &latency)
         }
-    }
-
-    @inline(__always)
-    static func nanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     func handle(_ args: ArgList, _ bytes: UnsafeBufferPointer<UInt8>, _ encoder: ReplyEncoder,
@@ -80,9 +70,9 @@ final class CommandHandler {
             encoder.error(e.code, e.message, into: &out)
             return .keepOpen
         }
-        let start = CommandHandler.nanoseconds()
+        let start = MonotonicClock.nanoseconds()
         defer {
-            let spent = CommandHandler.nanoseconds() - start
+            let spent = MonotonicClock.nanoseconds() - start
             latency[command.rawValue].record(spent)
             if config.slowLogMicros >= 0 && spent >= UInt64(config.slowLogMicros) * 1000 {
                 Log.info("slow_command", ["command": spec.name, "us": Int(spent / 1000), "args": args.count - 1])
@@ -139,8 +129,12 @@ final class CommandHandler {
         case .rec:
             var dueFirst = false
             var experiment: Experiment?
+            var mode = RecMode.cf
             var options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
-                if ByteParsing.equalsLowercase(name, "mode") { return true }  // read below
+                if ByteParsing.equalsLowercase(name, "mode") {
+                    mode = try recMode(value)
+                    return true
+                }
                 if ByteParsing.equalsLowercase(name, "exp") {
                     experiment = try self.experiment(named: value)
                     return true
@@ -150,7 +144,8 @@ final class CommandHandler {
                 dueFirst = v
                 return true
             }
-            options.mode = try recMode(request, index)
+            if mode != .cf && index.vectors == nil { throw noVectors() }
+            options.mode = mode
             options.vectorWeight = config.hybridWeight
             try withMember(request[1]) { (user: UnsafeBufferPointer<UInt8>) throws(CommandError) in
                 var tag: (String, String)?
@@ -201,16 +196,16 @@ final class CommandHandler {
         case .vrec:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             guard let vectors = index.vectors else { throw noVectors() }
-            scratch.vector.removeAll(keepingCapacity: true)
+            scratch.requestVector.removeAll(keepingCapacity: true)
             var bad: String?
             forEachListed(request[1]) { v in
-                if let x = ByteParsing.parseDouble(v), x.isFinite { scratch.vector.append(Float(x)) } else if bad == nil {
+                if let x = ByteParsing.parseDouble(v), x.isFinite { scratch.requestVector.append(Float(x)) } else if bad == nil {
                     bad = Request.show(v)
                 }
             }
             if let bad { throw .syntax("vector values must be finite numbers, got '\(bad)'") }
-            guard scratch.vector.count == vectors.dimension else {
-                throw .syntax("vector has \(scratch.vector.count) values; the index's vectors have \(vectors.dimension)")
+            guard scratch.requestVector.count == vectors.dimension else {
+                throw .syntax("vector has \(scratch.requestVector.count) values; the index's vectors have \(vectors.dimension)")
             }
             index.vectorRecommend(options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
@@ -243,21 +238,12 @@ final class CommandHandler {
         return .keepOpen
     }
 
-    /// `mode=` of REC; vec and hybrid need vectors.
-    func recMode(_ request: Request, _ index: RecIndex) throws(CommandError) -> RecMode {
-        var mode = RecMode.cf
-        for i in 2..<request.count {
-            let token = request[i]
-            guard token.count > 5, ByteParsing.equalsLowercase(token.slice(0, 5), "mode=") else { continue }
-            let value = token.slice(5, token.count)
-            if ByteParsing.equalsLowercase(value, "cf") { mode = .cf } else if ByteParsing.equalsLowercase(value, "vec") {
-                mode = .vec
-            } else if ByteParsing.equalsLowercase(value, "hybrid") { mode = .hybrid } else {
-                throw .syntax("mode must be cf, vec or hybrid, got '\(Request.show(value))'")
-            }
-        }
-        if mode != .cf && index.vectors == nil { throw noVectors() }
-        return mode
+    /// The value of REC's `mode=`.
+    func recMode(_ value: UnsafeBufferPointer<UInt8>) throws(CommandError) -> RecMode {
+        if ByteParsing.equalsLowercase(value, "cf") { return .cf }
+        if ByteParsing.equalsLowercase(value, "vec") { return .vec }
+        if ByteParsing.equalsLowercase(value, "hybrid") { return .hybrid }
+        throw .syntax("mode must be cf, vec or hybrid, got '\(Request.show(value))'")
     }
 
     func noVectors() -> CommandError {
@@ -381,9 +367,11 @@ final class CommandHandler {
     }
 
     /// Parses `name=value` options. Fills `scratch.excludeItems`.
-    /// `extra` may claim command-specific options: it returns true when it did.
+    /// `extra` may claim command-specific options: it returns true when it
+    /// did. Not optional: an optional closure escapes, and its captured
+    /// locals would be boxed on the heap on every request.
     func parseOptions(_ request: Request, from first: Int, index: RecIndex, allowSeen: Bool,
-                      extra: ((UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Bool)? = nil)
+                      extra: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Bool = { _, _ in false })
         throws(CommandError) -> QueryOptions {
         var options = QueryOptions()
         options.ef = config.hnswEf
@@ -424,7 +412,7 @@ final class CommandHandler {
                 } else {
                     throw .syntax("seen must be exclude or include, got '\(Request.show(value))'")
                 }
-            } else if let extra, try extra(name, value) {
+            } else if try extra(name, value) {
                 // taken by the command
             } else {
                 let allowed = allowSeen ? "k, category, instock, exclude, seen" : "k, category, instock, exclude"

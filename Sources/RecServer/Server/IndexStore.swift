@@ -31,8 +31,8 @@ public final class IndexStore: Sendable {
     }
 }
 
-/// A per-thread cached view of the store: checks one atomic per batch of
-/// commands and only then takes the lock.
+/// A per-thread cached view of the store: checks one atomic per command
+/// and takes the lock only when the version moved.
 struct IndexView {
     let store: IndexStore
     private(set) var index: RecIndex
