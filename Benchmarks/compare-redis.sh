@@ -27,7 +27,7 @@ trap cleanup EXIT
 redis-server --port $REDIS_PORT --save "" --appendonly no --daemonize no > "$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 rm -rf "$WORK/data"
-$BIN/recd --snapshot "$WORK/snapshot" --port $RECD_PORT --data-dir "$WORK/data" --loglevel warn > "$WORK/recd.log" 2>&1 &
+$BIN/recd --snapshot "$WORK/snapshot" --port $RECD_PORT ${RECD_THREADS:+--threads $RECD_THREADS} --data-dir "$WORK/data" --loglevel warn > "$WORK/recd.log" 2>&1 &
 RECD_PID=$!
 for port in $REDIS_PORT $RECD_PORT; do
   for _ in $(seq 1 100); do redis-cli -p $port PING > /dev/null 2>&1 && break; sleep 0.2; done

@@ -199,11 +199,11 @@ public func freePort() -> Int {
     addr.sin_port = 0
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
+    let status = withUnsafeMutablePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-            bind(fd, p, length)
-            getsockname(fd, p, &length)
+            bind(fd, p, length) == 0 ? getsockname(fd, p, &length) : -1
         }
     }
+    precondition(status == 0, "freePort: cannot bind a loopback socket (errno \(errno))")
     return Int(UInt16(bigEndian: addr.sin_port))
 }

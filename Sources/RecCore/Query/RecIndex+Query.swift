@@ -1,3 +1,5 @@
+import CEpoll
+
 /// The four read queries. Each writes its answer into `scratch.result`.
 /// Thread contract: any number of threads may query one index at once, each
 /// with its own scratch.
@@ -53,13 +55,16 @@ extension RecIndex {
             return
         }
         if options.mode != .vec {
-            for h in range {
-                let i = histories.items[h]
-                let w = histories.weights[h]
-                for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+            histories.items.withUnsafeBufferPointer { items in
+                histories.weights.withUnsafeBufferPointer { weights in
+                    scatter(UnsafeBufferPointer(rebasing: items[range]), UnsafeBufferPointer(rebasing: weights[range]), scratch)
+                }
             }
-            for (i, w) in zip(scratch.liveItems, scratch.liveWeights) where Int(i) < itemCount {
-                for x in neighbors.range(of: i) { scratch.add(neighbors.ids[x], w * neighbors.scores[x]) }
+            let live = min(scratch.liveItems.count, scratch.liveWeights.count)
+            scratch.liveItems.withUnsafeBufferPointer { items in
+                scratch.liveWeights.withUnsafeBufferPointer { weights in
+                    scatter(UnsafeBufferPointer(rebasing: items[..<live]), UnsafeBufferPointer(rebasing: weights[..<live]), scratch)
+                }
             }
         }
         if options.seen == .exclude {
@@ -71,6 +76,48 @@ extension RecIndex {
             return
         }
         selectByVector(options, scratch, vectors, blend: options.mode == .hybrid)
+    }
+
+    /// Adds `weights[h] x similarity` to every neighbour of every `items[h]`.
+    /// A user's items are random rows of a neighbour table far bigger than
+    /// the caches, so each row is a miss: the loop prefetches the rows a few
+    /// items ahead (and their offsets further ahead) to overlap the misses.
+    /// Items without neighbours (ids past the built rows) are skipped.
+    func scatter(_ items: UnsafeBufferPointer<UInt32>, _ weights: UnsafeBufferPointer<Float>, _ scratch: QueryScratch) {
+        let n = items.count
+        if n == 0 { return }
+        let built = UInt32(neighbors.itemCount)
+        neighbors.offsets.withUnsafeBufferPointer { offsets in
+            neighbors.ids.withUnsafeBufferPointer { ids in
+                neighbors.scores.withUnsafeBufferPointer { scores in
+                    let rowAhead = 2, offsetAhead = 6
+                    for h in 0..<min(n, offsetAhead) where items[h] < built {
+                        crecd_prefetch(offsets.baseAddress! + Int(items[h]))
+                    }
+                    for h in 0..<n {
+                        if h + offsetAhead < n, items[h + offsetAhead] < built {
+                            crecd_prefetch(offsets.baseAddress! + Int(items[h + offsetAhead]))
+                        }
+                        if h + rowAhead < n, items[h + rowAhead] < built {
+                            let i = Int(items[h + rowAhead])
+                            var x = Int(offsets[i])
+                            let end = Int(offsets[i + 1])
+                            while x < end {
+                                crecd_prefetch(ids.baseAddress! + x)
+                                crecd_prefetch(scores.baseAddress! + x)
+                                x += 16  // one 64-byte line of 4-byte entries
+                            }
+                        }
+                        let item = items[h]
+                        guard item < built else { continue }
+                        let w = weights[h]
+                        for x in Int(offsets[Int(item)])..<Int(offsets[Int(item) + 1]) {
+                            scratch.add(ids[x], w * scores[x])
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `SESSION a,b,c`: scores from the visit's items (`scratch.requestItems`),
@@ -102,8 +149,11 @@ extension RecIndex {
     /// Bounded-heap selection over the scored candidates, then the top-up.
     func selectCandidates(_ options: QueryOptions, _ scratch: QueryScratch) {
         scratch.heap.reset(keeping: options.k)
-        for j in scratch.touched where !scratch.isBlocked(j) && passes(j, options) {
-            scratch.heap.insert(j, scratch.score(j))
+        // Most candidates cannot make the cut once the heap is full, so the
+        // cheap score test goes before the filters.
+        for j in scratch.touched {
+            let s = scratch.score(j)
+            if scratch.heap.admits(j, s) && !scratch.isBlocked(j) && passes(j, options) { scratch.heap.insert(j, s) }
         }
         scratch.heap.drainBestFirst { id, s in
             scratch.block(id)
