@@ -117,6 +117,22 @@ import RecTestSupport
         #expect(a.neighbors.scores == b.neighbors.scores)
     }
 
+    @Test(arguments: SimilarityKind.allCases)
+    func halfProduct_MatchesFullRows(kind: SimilarityKind) {
+        let events = Fixtures.randomEvents(users: 500, items: 150, seed: 23)
+        var config = Fixtures.plainConfig(kind, shards: 3)
+        config.neighbors = 9
+        config.halfLifeDays = 30
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        // A zero budget forces the full-row product: each pair scored from both sides.
+        let full = NeighborBuilder.build(histories: index.histories, inverted: index.itemUsers, config: config,
+                                         shards: 3, halfProductBudget: 0)
+        #expect(index.neighbors.entryCount > 9 * 100)
+        #expect(full.offsets == index.neighbors.offsets)
+        #expect(full.ids == index.neighbors.ids)
+        for (a, b) in zip(full.scores, index.neighbors.scores) { #expect(abs(a - b) <= 1e-6 * max(1, abs(a))) }
+    }
+
     @Test func neighbourRows_AreTopKByBruteForce_SortedWithStableTies() {
         let events = Fixtures.randomEvents(users: 300, items: 60, groups: 3, seed: 5)
         var config = Fixtures.plainConfig(.jaccard, shards: 3)

@@ -3,6 +3,8 @@
 /// every answer is deterministic whatever order candidates arrive in.
 ///
 /// Storage is allocated once; `reset` makes it reusable for the next query.
+/// The heap operations themselves are static functions over raw storage, so
+/// the build can keep one small heap per item in a flat buffer.
 public struct TopKHeap {
     public private(set) var ids: [UInt32]
     public private(set) var scores: [Float]
@@ -41,13 +43,40 @@ public struct TopKHeap {
     /// - Complexity: O(log k).
     @inline(__always)
     public mutating func insert(_ id: UInt32, _ score: Float) {
-        if capacity == 0 { return }
+        guard admits(id, score) else { return }
+        let capacity = capacity
+        // One uniqueness check per array per insert, not one per element moved.
+        ids.withUnsafeMutableBufferPointer { i in
+            scores.withUnsafeMutableBufferPointer { s in
+                TopKHeap.insert(id, score, ids: i.baseAddress!, scores: s.baseAddress!, count: &count, capacity: capacity)
+            }
+        }
+    }
+
+    /// Empties the heap, calling `body` from best to worst.
+    /// - Complexity: O(k log k).
+    public mutating func drainBestFirst(_ body: (UInt32, Float) -> Void) {
+        let total = count
+        ids.withUnsafeMutableBufferPointer { i in
+            scores.withUnsafeMutableBufferPointer { s in
+                TopKHeap.sortBestFirst(ids: i.baseAddress!, scores: s.baseAddress!, count: total)
+            }
+        }
+        count = 0
+        for i in 0..<total { body(ids[i], scores[i]) }
+    }
+
+    /// Offers (id, score) to the heap in `ids[0..<count]`, `scores[0..<count]`
+    /// that keeps at most `capacity` pairs.
+    @inline(__always)
+    static func insert(_ id: UInt32, _ score: Float, ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>,
+                       count: inout Int, capacity: Int) {
         if count < capacity {
             var i = count
             count += 1
             while i > 0 {
                 let parent = (i - 1) >> 1
-                if !TopKHeap.worse(score, id, scores[parent], ids[parent]) { break }
+                if !worse(score, id, scores[parent], ids[parent]) { break }
                 ids[i] = ids[parent]
                 scores[i] = scores[parent]
                 i = parent
@@ -57,20 +86,22 @@ public struct TopKHeap {
             return
         }
         // Full: replace the root (the worst kept) only if the newcomer beats it.
-        if !TopKHeap.worse(scores[0], ids[0], score, id) { return }
-        siftDown(id, score)
+        if capacity == 0 || !worse(scores[0], ids[0], score, id) { return }
+        siftDown(id, score, ids: ids, scores: scores, count: count)
     }
 
+    /// Puts (id, score) at the root's place and restores the heap order.
     @inline(__always)
-    mutating func siftDown(_ id: UInt32, _ score: Float) {
+    static func siftDown(_ id: UInt32, _ score: Float, ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>,
+                         count: Int) {
         var i = 0
         while true {
             let l = 2 * i + 1
             if l >= count { break }
             var c = l
             let r = l + 1
-            if r < count, TopKHeap.worse(scores[r], ids[r], scores[l], ids[l]) { c = r }
-            if !TopKHeap.worse(scores[c], ids[c], score, id) { break }
+            if r < count, worse(scores[r], ids[r], scores[l], ids[l]) { c = r }
+            if !worse(scores[c], ids[c], score, id) { break }
             ids[i] = ids[c]
             scores[i] = scores[c]
             i = c
@@ -79,21 +110,16 @@ public struct TopKHeap {
         scores[i] = score
     }
 
-    /// Empties the heap, calling `body` from best to worst.
-    /// - Complexity: O(k log k).
-    public mutating func drainBestFirst(_ body: (UInt32, Float) -> Void) {
-        // Pop the worst into the slot the heap just gave up; the best ends at 0.
-        let total = count
+    /// Turns a heap of `count` pairs into a list sorted best first, in place:
+    /// each step pops the worst into the slot the heap just gave up.
+    static func sortBestFirst(ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>, count: Int) {
         var n = count
         while n > 1 {
             let worstId = ids[0], worstScore = scores[0]
             n -= 1
-            count = n
-            siftDown(ids[n], scores[n])
+            siftDown(ids[n], scores[n], ids: ids, scores: scores, count: n)
             ids[n] = worstId
             scores[n] = worstScore
         }
-        count = 0
-        for i in 0..<total { body(ids[i], scores[i]) }
     }
 }

@@ -1,0 +1,241 @@
+import Dispatch
+
+/// Co-occurrence and top-K neighbours per item, the expensive part of a build.
+///
+/// Every similarity recd offers is symmetric, so each pair (i, j) is scored
+/// once, when row i = min(i, j) is computed: the row walks each of its users'
+/// histories only past item i (histories are sorted by item id), which halves
+/// the accumulation work. The score goes to row i's own top-K and is offered
+/// to row j through a per-shard "incoming" heap; a second pass merges the two.
+/// Incoming heaps cost shards x items x K x 8 bytes, so beyond
+/// `halfProductBudget` the builder computes full rows instead.
+///
+/// Shards own items `i % S == s`, which spreads popular items evenly; each
+/// runs on its own Dispatch queue with its own accumulators and heaps, so
+/// shards share nothing but read-only inputs until the merge.
+enum NeighborBuilder {
+    static let halfProductBudget = 2 << 30
+
+    static func build(histories: UserHistories, inverted: ItemUsers, config: BuildConfig, shards: Int,
+                      halfProductBudget: Int = halfProductBudget) -> NeighborIndex {
+        let itemCount = inverted.itemCount
+        let k = config.neighbors
+        let half = shards * itemCount * k * 8 <= halfProductBudget
+        let positions = half ? historyPositions(histories: histories, inverted: inverted) : []
+        let rows = (0..<shards).map { _ in ShardRows(itemCount: half ? itemCount : 0, k: k) }
+        parallel(shards) { s in
+            computeShard(s, of: shards, histories: histories, inverted: inverted, positions: positions,
+                         config: config, into: rows[s], rows: rows)
+        }
+        // Merged row i holds its own (j > i) entries and every shard's incoming
+        // (j < i) ones, all distinct, so its length is known before merging.
+        var offsets = [UInt32](repeating: 0, count: itemCount + 1)
+        for i in 0..<itemCount {
+            var n = Int(rows[i % shards].lengths[i / shards])
+            if half { for r in rows { n += Int(r.incomingCounts[i]) } }
+            offsets[i + 1] = offsets[i] + UInt32(min(n, k))
+        }
+        let total = Int(offsets[itemCount])
+        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, total))
+        let out = OutputRows(ids: ids, scores: scores)
+        let rowOffsets = offsets
+        parallel(shards) { s in
+            merge(s, of: shards, rows: rows, incoming: half, offsets: rowOffsets, k: k, into: out)
+        }
+        let index = NeighborIndex(offsets: offsets, ids: Array(UnsafeBufferPointer(start: ids, count: total)),
+                                  scores: Array(UnsafeBufferPointer(start: scores, count: total)))
+        ids.deallocate()
+        scores.deallocate()
+        return index
+    }
+
+    /// Runs `body(s)` for every shard on its own queue and waits for all.
+    static func parallel(_ shards: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for s in 0..<shards {
+            DispatchQueue(label: "recd.build.shard.\(s)").async(group: group) { body(s) }
+        }
+        group.wait()
+    }
+
+    /// For each inverted entry (item i, user u), where item i sits in u's
+    /// history: the row walks u's history from just past it.
+    static func historyPositions(histories: UserHistories, inverted: ItemUsers) -> [UInt32] {
+        var cursor = inverted.offsets
+        var positions = [UInt32](repeating: 0, count: histories.entryCount)
+        histories.items.withUnsafeBufferPointer { items in
+            for u in 0..<histories.userCount {
+                for h in histories.range(of: UInt32(u)) {
+                    let i = Int(items[h])
+                    positions[Int(cursor[i])] = UInt32(h)
+                    cursor[i] += 1
+                }
+            }
+        }
+        return positions
+    }
+
+    /// One shard's work: its own rows, in the order of its items, and the
+    /// heaps of partners it offers to other rows.
+    final class ShardRows: @unchecked Sendable {
+        // Written only by the shard's own queue, read after the group joins.
+        var lengths: [UInt32] = []
+        var ids: [UInt32] = []
+        var scores: [Float] = []
+        /// Item j's incoming heap is `incomingIds/Scores[j k ..< j k + incomingCounts[j]]`.
+        let incomingIds: UnsafeMutablePointer<UInt32>
+        let incomingScores: UnsafeMutablePointer<Float>
+        let incomingCounts: UnsafeMutablePointer<UInt32>
+        /// The score an offer to item j must beat (its incoming heap's root
+        /// once full): a compact array, so most rejections stay in L1.
+        let incomingFloor: UnsafeMutablePointer<Float>
+
+        init(itemCount: Int, k: Int) {
+            incomingIds = .allocate(capacity: max(1, itemCount * k))
+            incomingScores = .allocate(capacity: max(1, itemCount * k))
+            incomingCounts = .allocate(capacity: max(1, itemCount))
+            incomingCounts.initialize(repeating: 0, count: max(1, itemCount))
+            incomingFloor = .allocate(capacity: max(1, itemCount))
+            incomingFloor.initialize(repeating: -.infinity, count: max(1, itemCount))
+        }
+
+        deinit {
+            incomingIds.deallocate()
+            incomingScores.deallocate()
+            incomingCounts.deallocate()
+            incomingFloor.deallocate()
+        }
+    }
+
+    /// The final arrays; each shard writes only its own items' ranges.
+    struct OutputRows: @unchecked Sendable {
+        let ids: UnsafeMutablePointer<UInt32>
+        let scores: UnsafeMutablePointer<Float>
+    }
+
+    /// Row-at-a-time sparse accumulation: for item i, walk its users and their
+    /// histories (past i when `positions` is given, else all of them), summing
+    /// co-occurrence into dense accumulators, then keep the top K.
+    static func computeShard(_ shard: Int, of shards: Int, histories: UserHistories, inverted: ItemUsers,
+                             positions: [UInt32], config: BuildConfig, into out: ShardRows, rows: [ShardRows]) {
+        let itemCount = inverted.itemCount
+        let users = histories.userCount
+        let k = config.neighbors
+        let half = !positions.isEmpty
+        let minSupport = UInt32(max(1, config.minSupport))
+        let kind = config.similarity
+        // Weighted co-occurrence and user count side by side, so each touch
+        // of item j costs one cache line, not two.
+        struct Accumulator {
+            var dot: Float
+            var both: UInt32
+        }
+        let acc = UnsafeMutablePointer<Accumulator>.allocate(capacity: max(1, itemCount))
+        acc.initialize(repeating: Accumulator(dot: 0, both: 0), count: max(1, itemCount))
+        defer { acc.deallocate() }
+        let touched = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, itemCount))
+        defer { touched.deallocate() }
+        var touchedCount = 0
+        // The row's own top-K on raw storage: the heap operations run per
+        // candidate pair, and array storage cost a retain and uniqueness check each.
+        let heapIds = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, k))
+        let heapScores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k))
+        defer {
+            heapIds.deallocate()
+            heapScores.deallocate()
+        }
+        out.lengths.reserveCapacity(itemCount / shards + 1)
+        let inIds = out.incomingIds, inScores = out.incomingScores, inCounts = out.incomingCounts
+        let inFloor = out.incomingFloor
+        histories.offsets.withUnsafeBufferPointer { hOff in
+        histories.items.withUnsafeBufferPointer { hItems in
+        histories.weights.withUnsafeBufferPointer { hWeights in
+        inverted.offsets.withUnsafeBufferPointer { iOff in
+        inverted.users.withUnsafeBufferPointer { iUsers in
+        inverted.weights.withUnsafeBufferPointer { iWeights in
+        inverted.norms.withUnsafeBufferPointer { norms in
+        positions.withUnsafeBufferPointer { pos in
+            var i = shard
+            while i < itemCount {
+                let rowStart = Int(iOff[i]), rowEnd = Int(iOff[i + 1])
+                for r in rowStart..<rowEnd {
+                    let u = Int(iUsers[r])
+                    let a = iWeights[r]
+                    let from = half ? Int(pos[r]) + 1 : Int(hOff[u])
+                    for h in from..<Int(hOff[u + 1]) {
+                        let j = Int(hItems[h])
+                        if !half && j == i { continue }
+                        let slot = acc + j
+                        if slot.pointee.both == 0 {
+                            touched[touchedCount] = UInt32(j)
+                            touchedCount += 1
+                        }
+                        slot.pointee.both &+= 1
+                        slot.pointee.dot += a * hWeights[h]
+                    }
+                }
+                var heapCount = 0
+                var floor = -Float.infinity
+                let countI = UInt32(rowEnd - rowStart)
+                for t in 0..<touchedCount {
+                    let j32 = touched[t]
+                    let j = Int(j32)
+                    let (c, dot) = (acc[j].both, acc[j].dot)
+                    acc[j] = Accumulator(dot: 0, both: 0)
+                    guard c >= minSupport else { continue }
+                    let s = kind.score(dot: dot, both: c, countI: countI,
+                                       countJ: iOff[j + 1] - iOff[j], normI: norms[i], normJ: norms[j],
+                                       users: users)
+                    guard s > 0 && s.isFinite else { continue }
+                    // Floors: a score below the kept root cannot enter (ties
+                    // are left to the heap, which breaks them by id).
+                    if s >= floor {
+                        TopKHeap.insert(j32, s, ids: heapIds, scores: heapScores, count: &heapCount, capacity: k)
+                        if heapCount == k { floor = heapScores[0] }
+                    }
+                    if half && s >= inFloor[j] {
+                        var n = Int(inCounts[j])
+                        TopKHeap.insert(UInt32(i), s, ids: inIds + j * k, scores: inScores + j * k, count: &n, capacity: k)
+                        inCounts[j] = UInt32(n)
+                        if n == k { inFloor[j] = inScores[j * k] }
+                    }
+                }
+                touchedCount = 0
+                TopKHeap.sortBestFirst(ids: heapIds, scores: heapScores, count: heapCount)
+                out.lengths.append(UInt32(heapCount))
+                out.ids.append(contentsOf: UnsafeBufferPointer(start: heapIds, count: heapCount))
+                out.scores.append(contentsOf: UnsafeBufferPointer(start: heapScores, count: heapCount))
+                i += shards
+            }
+        }}}}}}}}
+    }
+
+    /// Writes shard `shard`'s final rows: its own top-K merged with what the
+    /// other rows offered it, best first.
+    static func merge(_ shard: Int, of shards: Int, rows: [ShardRows], incoming: Bool, offsets: [UInt32], k: Int,
+                      into final: OutputRows) {
+        let own = rows[shard]
+        var heap = TopKHeap(capacity: k)
+        var cursor = 0
+        var i = shard
+        var x = 0
+        while i < offsets.count - 1 {
+            heap.reset(keeping: k)
+            let n = Int(own.lengths[x])
+            for e in cursor..<(cursor + n) { heap.insert(own.ids[e], own.scores[e]) }
+            cursor += n
+            for r in rows where incoming {
+                for e in (i * k)..<(i * k + Int(r.incomingCounts[i])) { heap.insert(r.incomingIds[e], r.incomingScores[e]) }
+            }
+            var at = Int(offsets[i])
+            heap.drainBestFirst { id, score in
+                final.ids[at] = id
+                final.scores[at] = score
+                at += 1
+            }
+            i += shards
+            x += 1
+        }
+    }
+}
