@@ -26,6 +26,44 @@ import RecTestSupport
         #expect(s.report.rowsRejected == 0)
     }
 
+    @Test func parallelParts_GiveTheSequentialParse_IdsLinesAndAll() throws {
+        // About 3 MB, so it splits into several parts; bad rows sit late in
+        // the file, blank lines shift the numbering, items.tsv pre-assigns ids.
+        var text = "user\titem\ttype\ttimestamp\n"
+        var rng = SplitMix64(seed: 9)
+        var badLines: [Int] = []
+        var line = 1
+        for row in 0..<120_000 {
+            line += 1
+            if row % 40_000 == 39_999 {
+                text += "u1\tA\tteleport\t100\n"
+                badLines.append(line)
+            } else if row % 30_000 == 7 {
+                text += "\n"
+            } else {
+                text += "user\(rng.next() % 5_000)\titem-\(rng.next() % 3_000)\tview\t\(1_000 + row)\n"
+            }
+        }
+        let bytes = Array(text.utf8)
+        #expect(bytes.count > 3 * SnapshotLoader.minimumPartBytes)
+        func parse(parts: Int) throws -> (EventTable, LoadReport) {
+            var events = EventTable()
+            events.items.intern("item-2999")
+            var report = LoadReport()
+            try SnapshotLoader.loadEvents(bytes, path: "events.tsv", into: &events, report: &report, parts: parts)
+            return (events, report)
+        }
+        let (one, oneReport) = try parse(parts: 1)
+        let (four, fourReport) = try parse(parts: 4)
+        #expect(one.count == 120_000 - 3 - 4)
+        #expect(four.user == one.user && four.item == one.item && four.time == one.time)
+        #expect((0..<one.users.count).map { one.users.name(UInt32($0)) } == (0..<four.users.count).map { four.users.name(UInt32($0)) })
+        #expect((0..<one.items.count).map { one.items.name(UInt32($0)) } == (0..<four.items.count).map { four.items.name(UInt32($0)) })
+        #expect(four.items.name(0) == "item-2999")
+        #expect(fourReport == oneReport)
+        #expect(fourReport.samples.map(\.line) == badLines)
+    }
+
     @Test func crlfLineEnds_ByteOrderMark_AndBlankLines_AreAccepted() throws {
         let s = try load("\u{FEFF}user\titem\ttype\ttimestamp\r\nu1\tA\tview\t100\r\n\r\nu2\tB\tview\t200\r\n")
         #expect(s.events.count == 2)

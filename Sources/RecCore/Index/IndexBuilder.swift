@@ -12,8 +12,9 @@ public enum IndexBuilder {
         catalog.ensureCount(itemCount)
         let referenceTime = events.time.max() ?? 0
 
+        var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
-            UserHistories(events: events, config: config, referenceTime: referenceTime)
+            UserHistories(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
         }
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))
@@ -24,7 +25,7 @@ public enum IndexBuilder {
             Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
                        catalog: catalog)
         }
-        let repurchase = stats.time("repurchase") { Repurchase(events: events) }
+        let repurchase = stats.time("repurchase") { purchases.finish() }
         var learned: EmbeddingTable?
         if snapshot.embeddings == nil && config.alsFactors > 0 {
             learned = stats.time("als") { learnVectors(histories: histories, inverted: inverted, itemCount: itemCount, config: config) }

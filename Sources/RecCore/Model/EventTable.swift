@@ -30,6 +30,19 @@ public struct EventTable: Sendable {
         quantity.append(q)
     }
 
+    /// Appends another table's events, re-interning its names into this
+    /// table's (new names get the next ids, in the other table's order).
+    public mutating func absorb(_ other: EventTable) {
+        let userMap = (0..<other.users.count).map { id in other.users.withName(UInt32(id)) { users.intern($0) } }
+        let itemMap = (0..<other.items.count).map { id in other.items.withName(UInt32(id)) { items.intern($0) } }
+        reserve(count + other.count)
+        for u in other.user { user.append(userMap[Int(u)]) }
+        for i in other.item { item.append(itemMap[Int(i)]) }
+        type.append(contentsOf: other.type)
+        time.append(contentsOf: other.time)
+        quantity.append(contentsOf: other.quantity)
+    }
+
     /// Convenience for tests and tools: interns the names, then appends.
     public mutating func append(user u: String, item i: String, type t: EventType, time ts: Int64, quantity q: Float = 1) {
         let uid = users.intern(u)

@@ -24,58 +24,66 @@ public struct Repurchase: Sendable {
         return Int(offsets[Int(user)])..<Int(offsets[Int(user) + 1])
     }
 
-    public init(events: EventTable) {
-        // Purchases ordered by (user, item, time): a counting sort by user,
-        // then a small sort of each user's own purchases.
-        var userStart = [Int](repeating: 0, count: events.users.count + 1)
-        var purchases = 0
-        for e in 0..<events.count where events.type[e] == .purchase {
-            userStart[Int(events.user[e]) + 1] += 1
-            purchases += 1
+    /// Collects purchases during `UserHistories`' pass over the events in
+    /// (user, item, file) order, so no second sort of the events is needed.
+    struct Builder {
+        var gapItems: [UInt32] = []
+        var gaps: [Int64] = []
+        var offsets: [UInt32]
+        var items: [UInt32] = []
+        var last: [Int64] = []
+        let itemCount: Int
+        /// The current (user, item) run's purchase times.
+        var times: [Int64] = []
+
+        init(userCount: Int, itemCount: Int) {
+            offsets = [UInt32](repeating: 0, count: userCount + 1)
+            self.itemCount = itemCount
         }
-        for u in 0..<events.users.count { userStart[u + 1] += userStart[u] }
-        var order = [Int](repeating: 0, count: purchases)
-        var cursor = userStart
-        for e in 0..<events.count where events.type[e] == .purchase {
-            let u = Int(events.user[e])
-            order[cursor[u]] = e
-            cursor[u] += 1
-        }
-        for u in 0..<events.users.count where userStart[u + 1] - userStart[u] > 1 {
-            order[userStart[u]..<userStart[u + 1]].sort { a, b in
-                let ia = events.item[a], ib = events.item[b]
-                return ia != ib ? ia < ib : events.time[a] < events.time[b]
-            }
-        }
-        var gaps = [[Int64]](repeating: [], count: events.items.count)
-        var offsets = [UInt32](repeating: 0, count: events.users.count + 1)
-        var items: [UInt32] = [], last: [Int64] = []
-        var x = 0
-        while x < order.count {
-            let u = events.user[order[x]], i = events.item[order[x]]
-            var previous = events.time[order[x]]
-            var y = x + 1
-            while y < order.count && events.user[order[y]] == u && events.item[order[y]] == i {
-                let t = events.time[order[y]]
-                if t - previous >= Repurchase.sameVisit {
-                    gaps[Int(i)].append(t - previous)
+
+        /// Ends user u's run of events on `item` whose purchases are `times`
+        /// (file order, usually time order).
+        @inline(__always)
+        mutating func endRun(user u: Int, item: UInt32) {
+            if times.isEmpty { return }
+            if times.count > 1 {
+                var sorted = true
+                for x in 1..<times.count where times[x] < times[x - 1] { sorted = false }
+                if !sorted { times.sort() }
+                var previous = times[0]
+                for t in times.dropFirst() where t - previous >= Repurchase.sameVisit {
+                    gapItems.append(item)
+                    gaps.append(t - previous)
                     previous = t
                 }
-                y += 1
             }
-            items.append(i)
-            last.append(events.time[order[y - 1]])
-            offsets[Int(u) + 1] = UInt32(items.count)
-            x = y
+            items.append(item)
+            last.append(times[times.count - 1])
+            offsets[u + 1] = UInt32(items.count)
+            times.removeAll(keepingCapacity: true)
         }
-        for u in 0..<events.users.count where offsets[u + 1] < offsets[u] { offsets[u + 1] = offsets[u] }
-        self.offsets = offsets
-        self.items = items
-        self.lastPurchase = last
-        self.interval = gaps.map { g in
-            guard g.count >= Repurchase.minGaps else { return 0 }
-            let s = g.sorted()
-            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+
+        /// The median gap per item: gaps grouped by item with a counting sort.
+        func finish() -> Repurchase {
+            var start = [Int](repeating: 0, count: itemCount + 1)
+            for i in gapItems { start[Int(i) + 1] += 1 }
+            for i in 0..<itemCount { start[i + 1] += start[i] }
+            var grouped = [Int64](repeating: 0, count: gaps.count)
+            var cursor = start
+            for (i, g) in zip(gapItems, gaps) {
+                grouped[cursor[Int(i)]] = g
+                cursor[Int(i)] += 1
+            }
+            var interval = [Int64](repeating: 0, count: itemCount)
+            for i in 0..<itemCount where start[i + 1] - start[i] >= Repurchase.minGaps {
+                grouped[start[i]..<start[i + 1]].sort()
+                let s = grouped[start[i]..<start[i + 1]]
+                let mid = s.startIndex + s.count / 2
+                interval[i] = s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+            }
+            var offsets = offsets
+            for u in 0..<(offsets.count - 1) where offsets[u + 1] < offsets[u] { offsets[u + 1] = offsets[u] }
+            return Repurchase(interval: interval, offsets: offsets, items: items, lastPurchase: last)
         }
     }
 

@@ -30,7 +30,13 @@ public struct UserHistories: Sendable {
     /// Groups events by user, then item, with two stable counting sorts
     /// (O(events + users + items), no per-user allocation), merges repeats,
     /// and keeps only the `maxHistory` most recent items of long histories.
+    /// The same ordered pass collects the purchase runs `Repurchase` needs.
     public init(events: EventTable, config: BuildConfig, referenceTime: Int64) {
+        var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: events.items.count)
+        self.init(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
+    }
+
+    init(events: EventTable, config: BuildConfig, referenceTime: Int64, purchases: inout Repurchase.Builder) {
         let userCount = events.users.count, itemCount = events.items.count, n = events.count
         let halfLife = config.halfLifeDays * 86_400
         // Pass 1: order event indices by item, then stably by user.
@@ -74,12 +80,15 @@ public struct UserHistories: Sendable {
                     weights[weights.count - 1] += w
                     lastSeen[lastSeen.count - 1] = max(lastSeen[lastSeen.count - 1], events.time[e])
                 } else {
+                    if items.count > begin { purchases.endRun(user: u, item: items[items.count - 1]) }
                     items.append(item)
                     weights.append(w)
                     lastSeen.append(events.time[e])
                 }
+                if events.type[e] == .purchase { purchases.times.append(events.time[e]) }
                 k += 1
             }
+            if items.count > begin { purchases.endRun(user: u, item: items[items.count - 1]) }
             let length = items.count - begin
             if length > config.maxHistory {
                 spill.removeAll(keepingCapacity: true)

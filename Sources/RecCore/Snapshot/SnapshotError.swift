@@ -57,9 +57,18 @@ public struct LoadReport: Sendable, Equatable {
         }
     }
 
-    mutating func absorb(_ other: LoadReport) {
+    /// Lines a parse walked (blank ones included), so the next part of a
+    /// file split for parallel parsing knows its first line number.
+    var linesScanned = 0
+
+    /// Adds another report's counts and samples, its line numbers shifted
+    /// by `lineOffset` (the lines before the part it covers).
+    mutating func absorb(_ other: LoadReport, lineOffset: Int = 0) {
         rowsRead += other.rowsRead
         rowsRejected += other.rowsRejected
-        for s in other.samples where samples.count < LoadReport.sampleLimit { samples.append(s) }
+        for var s in other.samples where samples.count < LoadReport.sampleLimit {
+            s.line += lineOffset
+            samples.append(s)
+        }
     }
 }

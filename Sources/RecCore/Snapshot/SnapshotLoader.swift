@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Reads a snapshot directory: `items.tsv` (optional) then `events.tsv`.
 ///
 /// Rows are parsed from bytes in place; a row that cannot be used is counted
@@ -54,71 +57,145 @@ public enum SnapshotLoader {
     }
 
     /// Parses `events.tsv` content. Separate from `load` so tests can feed bytes.
+    ///
+    /// Big files are cut at line ends into one part per core, parsed in
+    /// parallel, each into its own table, then merged in file order: names
+    /// are re-interned part by part, so ids come out in order of first
+    /// appearance exactly as a sequential parse would give them.
     public static func loadEvents(_ bytes: [UInt8], path: String, into events: inout EventTable,
-                                  report: inout LoadReport) throws(SnapshotError) {
+                                  report: inout LoadReport, parts requestedParts: Int = 0) throws(SnapshotError) {
         let result: Result<Void, SnapshotError> = bytes.withUnsafeBufferPointer { buf in
             var scanner = TSVScanner(bytes: buf)
             guard scanner.next() else { return .failure(.emptyFile(path: path)) }
-            let columns = ColumnMap(header: scanner)
-            let u = columns.index(userColumn), i = columns.index(itemColumn)
-            let t = columns.index(typeColumn), ts = columns.index(timeColumn)
-            let q = columns.index(quantityColumn)
-            var missing: [String] = []
-            if u == nil { missing.append("user") }
-            if i == nil { missing.append("item") }
-            if t == nil { missing.append("type") }
-            if ts == nil { missing.append("timestamp") }
-            guard let u, let i, let t, let ts else {
-                return .failure(.missingColumns(path: path, missing: missing, found: columns.names))
+            let header = ColumnMap(header: scanner)
+            guard let columns = EventColumns(header) else {
+                var missing: [String] = []
+                if header.index(userColumn) == nil { missing.append("user") }
+                if header.index(itemColumn) == nil { missing.append("item") }
+                if header.index(typeColumn) == nil { missing.append("type") }
+                if header.index(timeColumn) == nil { missing.append("timestamp") }
+                return .failure(.missingColumns(path: path, missing: missing, found: header.names))
             }
-            let needed = max(u, i, t, ts, q ?? 0) + 1
-            events.reserve(buf.count / 40)
-            var accepted = 0
+            nonisolated(unsafe) let body = UnsafeBufferPointer(rebasing: buf[scanner.position...])
+            let cores = requestedParts > 0 ? requestedParts : ProcessInfo.processInfo.activeProcessorCount
+            let ranges = lineAlignedParts(body, parts: min(cores, max(1, body.count / minimumPartBytes)))
+            // Part 0 parses straight into `events` (whose item ids may already
+            // hold items.tsv's); the others into tables of their own.
+            let tables = ranges.indices.map { p in PartTable(p == 0 ? events : EventTable()) }
+            events = EventTable()
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { p in
+                let part = tables[p]
+                part.table.reserve(ranges[p].count / 40)
+                parseRows(UnsafeBufferPointer(rebasing: body[ranges[p]]), columns, path: path,
+                          into: &part.table, report: &part.report)
+            }
+            events = tables[0].table
             var local = LoadReport()
-            while scanner.next() {
-                local.rowsRead += 1
-                if scanner.fieldCount < needed {
-                    local.reject(path, scanner.line, "expected \(needed) fields, found \(scanner.fieldCount)")
-                    continue
-                }
-                let userBytes = scanner.field(u), itemBytes = scanner.field(i)
-                if userBytes.isEmpty { local.reject(path, scanner.line, "empty user"); continue }
-                if itemBytes.isEmpty { local.reject(path, scanner.line, "empty item"); continue }
-                guard let type = EventType.parse(scanner.field(t)) else {
-                    local.reject(path, scanner.line, "unknown event type '\(String(decoding: scanner.field(t), as: UTF8.self))' (use view, cart or purchase)")
-                    continue
-                }
-                guard let time = Timestamp.parse(scanner.field(ts)) else {
-                    local.reject(path, scanner.line, "bad timestamp '\(String(decoding: scanner.field(ts), as: UTF8.self))' (use ISO 8601 or Unix seconds)")
-                    continue
-                }
-                var quantity: Float = 1
-                if let q {
-                    let field = scanner.field(q)
-                    if !field.isEmpty {
-                        guard let v = ByteParsing.parseDouble(field), v.isFinite else {
-                            local.reject(path, scanner.line, "bad quantity '\(String(decoding: field, as: UTF8.self))'")
-                            continue
-                        }
-                        guard v > 0 else {
-                            local.reject(path, scanner.line, "quantity \(v) is not positive (leave returns out of the snapshot)")
-                            continue
-                        }
-                        quantity = Float(v)
-                    }
-                }
-                let uid = events.users.intern(userBytes)
-                let iid = events.items.intern(itemBytes)
-                events.append(user: uid, item: iid, type: type, time: time, quantity: quantity)
-                accepted += 1
+            var lineBase = scanner.line  // lines before the body
+            for part in tables {
+                if part !== tables[0] { events.absorb(part.table) }
+                local.absorb(part.report, lineOffset: lineBase)
+                lineBase += part.report.linesScanned
             }
             report.absorb(local)
-            if accepted == 0 {
+            if events.count == 0 {
                 return .failure(.noUsableRows(path: path, rejected: local.rowsRejected, samples: local.samples))
             }
             return .success(())
         }
         try result.get()
+    }
+
+    /// Parts smaller than this are not worth a thread.
+    static let minimumPartBytes = 1 << 20
+
+    /// Splits `body` into up to `parts` ranges of about equal size, each
+    /// ending just after a line end (the last at the end of the buffer).
+    static func lineAlignedParts(_ body: UnsafeBufferPointer<UInt8>, parts: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for p in 1..<max(1, parts) {
+            var cut = max(start, body.count * p / parts)
+            while cut < body.count && body[cut] != 0x0A { cut += 1 }
+            if cut < body.count { cut += 1 }
+            if cut > start {
+                ranges.append(start..<cut)
+                start = cut
+            }
+        }
+        ranges.append(start..<body.count)
+        return ranges
+    }
+
+    /// Where the columns an event needs sit in a header.
+    struct EventColumns: Sendable {
+        let user: Int, item: Int, type: Int, time: Int
+        let quantity: Int?
+        /// Fields a row needs to hold all of them.
+        let needed: Int
+
+        init?(_ header: ColumnMap) {
+            guard let u = header.index(userColumn), let i = header.index(itemColumn),
+                  let t = header.index(typeColumn), let ts = header.index(timeColumn) else { return nil }
+            user = u
+            item = i
+            type = t
+            time = ts
+            quantity = header.index(quantityColumn)
+            needed = max(u, i, t, ts, quantity ?? 0) + 1
+        }
+    }
+
+    /// One part's parse output; each part's thread writes only its own.
+    final class PartTable: @unchecked Sendable {
+        var table: EventTable
+        var report = LoadReport()
+        init(_ table: EventTable) { self.table = table }
+    }
+
+    /// Parses data rows (no header); line numbers in `report` count from 1 at
+    /// the start of `bytes`, and `report.linesScanned` says how many it saw.
+    static func parseRows(_ bytes: UnsafeBufferPointer<UInt8>, _ columns: EventColumns, path: String,
+                          into events: inout EventTable, report local: inout LoadReport) {
+        var scanner = TSVScanner(bytes: bytes)
+        let u = columns.user, i = columns.item, t = columns.type, ts = columns.time
+        while scanner.next() {
+            local.rowsRead += 1
+            if scanner.fieldCount < columns.needed {
+                local.reject(path, scanner.line, "expected \(columns.needed) fields, found \(scanner.fieldCount)")
+                continue
+            }
+            let userBytes = scanner.field(u), itemBytes = scanner.field(i)
+            if userBytes.isEmpty { local.reject(path, scanner.line, "empty user"); continue }
+            if itemBytes.isEmpty { local.reject(path, scanner.line, "empty item"); continue }
+            guard let type = EventType.parse(scanner.field(t)) else {
+                local.reject(path, scanner.line, "unknown event type '\(String(decoding: scanner.field(t), as: UTF8.self))' (use view, cart or purchase)")
+                continue
+            }
+            guard let time = Timestamp.parse(scanner.field(ts)) else {
+                local.reject(path, scanner.line, "bad timestamp '\(String(decoding: scanner.field(ts), as: UTF8.self))' (use ISO 8601 or Unix seconds)")
+                continue
+            }
+            var quantity: Float = 1
+            if let q = columns.quantity {
+                let field = scanner.field(q)
+                if !field.isEmpty {
+                    guard let v = ByteParsing.parseDouble(field), v.isFinite else {
+                        local.reject(path, scanner.line, "bad quantity '\(String(decoding: field, as: UTF8.self))'")
+                        continue
+                    }
+                    guard v > 0 else {
+                        local.reject(path, scanner.line, "quantity \(v) is not positive (leave returns out of the snapshot)")
+                        continue
+                    }
+                    quantity = Float(v)
+                }
+            }
+            let uid = events.users.intern(userBytes)
+            let iid = events.items.intern(itemBytes)
+            events.append(user: uid, item: iid, type: type, time: time, quantity: quantity)
+        }
+        local.linesScanned = scanner.line
     }
 
     /// Parses `items.tsv` content: `item [title] [category] [price] [instock]`.
