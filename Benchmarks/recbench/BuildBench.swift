@@ -30,10 +30,11 @@ enum BuildBench {
         let peak = Measure.peakRSS()
         print("snapshot \(directory): \(snapshot.events.count) events, \(index.userCount) users, \(index.itemCount) items, \(snapshot.report.rowsRejected) rows rejected")
         print("config: similarity=\(config.similarity.rawValue) neighbors=\(config.neighbors) shards=\(index.stats.shards) half-life-days=\(config.halfLifeDays) max-history=\(config.maxHistory)")
-        print("phase                 seconds")
-        print("parse+intern".padded(22) + Measure.format(parseSeconds, 3))
-        for (name, seconds) in index.stats.phases { print(name.padded(22) + Measure.format(seconds, 3)) }
-        print("total".padded(22) + Measure.format(totalSeconds, 3))
+        let width = max(22, (index.stats.phases.map(\.name.count).max() ?? 0) + 2)
+        print("phase".padded(width) + "seconds")
+        print("parse+intern".padded(width) + Measure.format(parseSeconds, 3))
+        for (name, seconds) in index.stats.phases { print(name.padded(width) + Measure.format(seconds, 3)) }
+        print("total (wall)".padded(width) + Measure.format(totalSeconds, 3))
         print("peak RSS \(Measure.mib(peak)) (\(Measure.mib(rssBefore)) before loading); index arrays \(Measure.mib(index.memoryBytes)), \(index.memoryBytes / max(1, index.itemCount)) bytes per item; \(index.stats.neighborEntries) neighbour entries")
         latency(index, queries: queries)
     }

@@ -10,15 +10,22 @@ public struct BuildStats: Sendable {
     /// Seconds per phase, in the order they ran.
     public var phases: [(name: String, seconds: Double)] = []
 
-    public var totalSeconds: Double { phases.reduce(0) { $0 + $1.seconds } }
+    /// Wall time of the whole build; less than the phases' sum where phases
+    /// ran side by side.
+    public var wallSeconds: Double = 0
+
+    public var totalSeconds: Double { wallSeconds > 0 ? wallSeconds : phases.reduce(0) { $0 + $1.seconds } }
 
     public init() {}
 
     mutating func time<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
         let start = ContinuousClock.now
         let result = try body()
-        let d = ContinuousClock.now - start
-        phases.append((name, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18))
+        phases.append((name, BuildStats.seconds(ContinuousClock.now - start)))
         return result
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

@@ -12,18 +12,31 @@ public enum IndexBuilder {
         catalog.ensureCount(itemCount)
         let referenceTime = events.time.max() ?? 0
 
+        let started = ContinuousClock.now
+        // The histories pass is single-threaded; what needs only the events
+        // is built beside it on another core.
+        let side = SideParts()
+        let group = DispatchGroup()
+        let sideCatalog = catalog
+        DispatchQueue.global().async(group: group) {
+            side.popularity = side.stats.time("popularity") {
+                Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
+                           catalog: sideCatalog)
+            }
+            side.rfm = side.stats.time("rfm") { RFMTable(events: events, catalog: sideCatalog) }
+            side.audiences = side.stats.time("audiences") { Audiences(events: events) }
+        }
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
             UserHistories(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
         }
+        group.wait()
+        for (name, seconds) in side.stats.phases { stats.phases.append((name + " (beside histories)", seconds)) }
+        let popularity = side.popularity!, rfm = side.rfm!, audiences = side.audiences!
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))
         let neighbors = stats.time("cooccurrence+topk") {
             NeighborBuilder.build(histories: histories, inverted: inverted, config: config, shards: shards)
-        }
-        let popularity = stats.time("popularity") {
-            Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
-                       catalog: catalog)
         }
         let repurchase = stats.time("repurchase") { purchases.finish() }
         var learned: EmbeddingTable?
@@ -37,8 +50,7 @@ public enum IndexBuilder {
             }
             return v
         }
-        let rfm = stats.time("rfm") { RFMTable(events: events, catalog: catalog) }
-        let audiences = stats.time("audiences") { Audiences(events: events) }
+        stats.wallSeconds = BuildStats.seconds(ContinuousClock.now - started)
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount
@@ -49,6 +61,14 @@ public enum IndexBuilder {
                         histories: histories, neighbors: neighbors, popularity: popularity,
                         repurchase: repurchase, vectors: vectors, rfm: rfm, itemUsers: inverted, audiences: audiences,
                         referenceTime: referenceTime, stats: stats, report: snapshot.report)
+    }
+
+    /// What the side thread builds; read only after the group joins.
+    final class SideParts: @unchecked Sendable {
+        var popularity: Popularity?
+        var rfm: RFMTable?
+        var audiences: Audiences?
+        var stats = BuildStats()
     }
 
     /// Item vectors from ALS over the affinity matrix (histories are its

@@ -167,10 +167,9 @@ enum NeighborBuilder {
                         let j = Int(hItems[h])
                         if !half && j == i { continue }
                         let slot = acc + j
-                        if slot.pointee.both == 0 {
-                            touched[touchedCount] = UInt32(j)
-                            touchedCount += 1
-                        }
+                        // Branch-free: the first touch of j is a coin flip to predict.
+                        touched[touchedCount] = UInt32(j)
+                        touchedCount &+= slot.pointee.both == 0 ? 1 : 0
                         slot.pointee.both &+= 1
                         slot.pointee.dot += a * hWeights[h]
                     }
