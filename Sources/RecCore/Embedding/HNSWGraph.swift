@@ -104,10 +104,18 @@ public struct HNSWGraph: Sendable {
                 if results.count >= ef && s < -worst { break }
                 let start = Int(node) * m0
                 let degree = Int(counts[Int(node)])
-                // Ask for the neighbours' vectors before the loop needs them.
+                // Ask for the neighbours' vectors, every cache line of them,
+                // before the loop needs them.
                 for x in 0..<degree {
                     let next = Int(links[start + x])
-                    if stamps[next] != generation { crecd_prefetch(rows + Int(members[next]) * rowBytes) }
+                    if stamps[next] != generation {
+                        let row = rows + Int(members[next]) * rowBytes
+                        var line = 0
+                        while line < rowBytes {
+                            crecd_prefetch(row + line)
+                            line += 64
+                        }
+                    }
                 }
                 for x in 0..<degree {
                     let next = Int(links[start + x])

@@ -70,16 +70,18 @@ public struct VectorIndex: Sendable {
     static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ stride: Int) -> Float {
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var x = 0
+        // addingProduct is a fused multiply-add (one instruction with FMA);
+        // `acc += a * b` stays two, as Swift does not contract them.
         while x + 16 <= stride {
-            acc0 += a.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self)
-                * b.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self)
-            acc1 += a.loadUnaligned(fromByteOffset: (x + 8) * 4, as: SIMD8<Float>.self)
-                * b.loadUnaligned(fromByteOffset: (x + 8) * 4, as: SIMD8<Float>.self)
+            acc0 = acc0.addingProduct(a.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self),
+                                      b.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self))
+            acc1 = acc1.addingProduct(a.loadUnaligned(fromByteOffset: (x + 8) * 4, as: SIMD8<Float>.self),
+                                      b.loadUnaligned(fromByteOffset: (x + 8) * 4, as: SIMD8<Float>.self))
             x += 16
         }
         if x < stride {
-            acc0 += a.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self)
-                * b.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self)
+            acc0 = acc0.addingProduct(a.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self),
+                                      b.loadUnaligned(fromByteOffset: x * 4, as: SIMD8<Float>.self))
         }
         return (acc0 + acc1).sum()
     }
