@@ -6,17 +6,22 @@ import Foundation
 /// when an exact scan is too slow.
 ///
 /// Nodes are local indices into `members` (the item ids this graph covers).
-/// Layer 0 keeps up to 2M links per node in one flat array; higher layers
-/// keep up to M per node per layer, in a second flat array addressed by
-/// `upperStart`. Similarity is the dot product of normalised vectors;
+/// Layer 0 keeps up to 2M links per node, packed with the node's vector for
+/// search (`HNSWLevel0`); higher layers keep up to M per node per layer, in
+/// a flat array addressed by `upperStart`. Similarity is the dot product of normalised vectors;
 /// "closer" means a higher dot. The build is sequential over `members` with
 /// levels drawn from a seeded generator, so the same input gives the same graph.
 public struct HNSWGraph: Sendable {
     public let m: Int
     public let members: [UInt32]
     let levels: [UInt8]
-    let links0: [UInt32]
-    let count0: [UInt8]
+    /// Layer-0 links as built, node n's at `links0[n * 2m ..< n * 2m + degree]`.
+    var links0: [UInt32] {
+        (0..<members.count).flatMap { n in
+            (0..<(2 * m)).map { x in x < level0.degree(n) ? level0.links(n)[x] : 0 }
+        }
+    }
+    let level0: HNSWLevel0
     let upperStart: [Int]
     let upperLinks: [UInt32]
     let upperCount: [UInt8]
@@ -24,7 +29,7 @@ public struct HNSWGraph: Sendable {
     public let maxLevel: Int
 
     public var memoryBytes: Int {
-        members.capacity * 4 + levels.capacity + links0.capacity * 4 + count0.capacity + upperStart.capacity * 8
+        members.capacity * 4 + levels.capacity + level0.memoryBytes + upperStart.capacity * 8
             + upperLinks.capacity * 4 + upperCount.capacity
     }
 
@@ -34,8 +39,8 @@ public struct HNSWGraph: Sendable {
         self.m = m
         self.members = members
         levels = builder.levels
-        links0 = builder.links0
-        count0 = builder.count0
+        level0 = HNSWLevel0(vectors: vectors, members: members, links0: builder.links0, count0: builder.count0,
+                            m0: builder.m0)
         upperStart = builder.upperStart
         upperLinks = builder.upperLinks
         upperCount = builder.upperCount
@@ -50,44 +55,39 @@ public struct HNSWGraph: Sendable {
                        into heap: inout TopKHeap, accept: (Int) -> Bool) {
         guard !members.isEmpty else { return }
         scratch.prepare(members.count)
-        vectors.values.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            let rowStride = vectors.stride
-            func sim(_ node: Int) -> Float { VectorIndex.dot(base + Int(members[node]) * rowStride * 4, query, rowStride) }
-            var current = entry
-            var best = sim(current)
-            if maxLevel > 0 {
-                for level in stride(from: maxLevel, to: 0, by: -1) {
-                    var changed = true
-                    while changed {
-                        changed = false
-                        let start = upperStart[current] + (level - 1) * m
-                        for x in 0..<Int(upperCount[upperStart[current] / m + level - 1]) {
-                            let next = Int(upperLinks[start + x])
-                            let s = sim(next)
-                            if s > best {
-                                best = s
-                                current = next
-                                changed = true
-                            }
+        let level0 = level0, rowStride = vectors.stride
+        func sim(_ node: Int) -> Float { VectorIndex.dot(level0.vector(node), query, rowStride) }
+        var current = entry
+        var best = sim(current)
+        if maxLevel > 0 {
+            for level in stride(from: maxLevel, to: 0, by: -1) {
+                var changed = true
+                while changed {
+                    changed = false
+                    let start = upperStart[current] + (level - 1) * m
+                    for x in 0..<Int(upperCount[upperStart[current] / m + level - 1]) {
+                        let next = Int(upperLinks[start + x])
+                        let s = sim(next)
+                        if s > best {
+                            best = s
+                            current = next
+                            changed = true
                         }
                     }
                 }
             }
-            HNSWGraph.searchLayer0(entry: current, entrySim: best, ef: max(ef, k), links0: links0, count0: count0,
-                                   m0: 2 * m, members: members, rows: base, rowBytes: rowStride * 4, query: query,
-                                   stride: rowStride, scratch: scratch)
-            for (s, node) in zip(scratch.resultSims, scratch.resultNodes) where accept(Int(members[Int(node)])) {
-                heap.insert(members[Int(node)], s)
-            }
+        }
+        HNSWGraph.searchLayer0(entry: current, entrySim: best, ef: max(ef, k), level0: level0, query: query,
+                               stride: rowStride, scratch: scratch)
+        for (s, node) in zip(scratch.resultSims, scratch.resultNodes) where accept(Int(members[Int(node)])) {
+            heap.insert(members[Int(node)], s)
         }
     }
 
     /// Best-first search of layer 0 from one entry; leaves the `ef` best in
     /// `scratch.resultNodes` / `resultSims`. Raw pointers throughout: this
     /// loop is where a query spends its time.
-    static func searchLayer0(entry: Int, entrySim: Float, ef: Int, links0: [UInt32], count0: [UInt8], m0: Int,
-                             members: [UInt32], rows: UnsafeRawPointer, rowBytes: Int, query: UnsafeRawPointer,
+    static func searchLayer0(entry: Int, entrySim: Float, ef: Int, level0: HNSWLevel0, query: UnsafeRawPointer,
                              stride: Int, scratch: HNSWScratch) {
         let candidates = scratch.candidates, results = scratch.results
         candidates.reset()
@@ -96,41 +96,35 @@ public struct HNSWGraph: Sendable {
         candidates.push(entrySim, UInt32(entry))
         results.push(-entrySim, UInt32(entry))  // a max-heap on -sim keeps the worst on top
         let stamps = scratch.stamps, generation = scratch.currentGeneration
-        links0.withUnsafeBufferPointer { links in
-        count0.withUnsafeBufferPointer { counts in
-        members.withUnsafeBufferPointer { members in
-            var worst = -entrySim
-            while let (s, node) = candidates.popBest() {
-                if results.count >= ef && s < -worst { break }
-                let start = Int(node) * m0
-                let degree = Int(counts[Int(node)])
-                // Ask for the neighbours' vectors, every cache line of them,
-                // before the loop needs them.
-                for x in 0..<degree {
-                    let next = Int(links[start + x])
-                    if stamps[next] != generation {
-                        let row = rows + Int(members[next]) * rowBytes
-                        var line = 0
-                        while line < rowBytes {
-                            crecd_prefetch(row + line)
-                            line += 64
-                        }
-                    }
-                }
-                for x in 0..<degree {
-                    let next = Int(links[start + x])
-                    if stamps[next] == generation { continue }
-                    stamps[next] = generation
-                    let sn = VectorIndex.dot(rows + Int(members[next]) * rowBytes, query, stride)
-                    if results.count < ef || sn > -worst {
-                        candidates.push(sn, UInt32(next))
-                        results.push(-sn, UInt32(next))
-                        if results.count > ef { _ = results.popBest() }
-                        worst = results.topKey
-                    }
+        let vectorBytes = level0.vectorBytes
+        var worst = -entrySim
+        while let (s, node) = candidates.popBest() {
+            if results.count >= ef && s < -worst { break }
+            let links = level0.links(Int(node))
+            let degree = level0.degree(Int(node))
+            // Ask for the neighbours' vectors, every cache line of them,
+            // before the loop needs them.
+            for x in 0..<degree where stamps[Int(links[x])] != generation {
+                let row = level0.vector(Int(links[x]))
+                var line = 0
+                while line < vectorBytes {
+                    crecd_prefetch(row + line)
+                    line += 64
                 }
             }
-        }}}
+            for x in 0..<degree {
+                let next = Int(links[x])
+                if stamps[next] == generation { continue }
+                stamps[next] = generation
+                let sn = VectorIndex.dot(level0.vector(next), query, stride)
+                if results.count < ef || sn > -worst {
+                    candidates.push(sn, UInt32(next))
+                    results.push(-sn, UInt32(next))
+                    if results.count > ef { _ = results.popBest() }
+                    worst = results.topKey
+                }
+            }
+        }
         scratch.resultNodes.removeAll(keepingCapacity: true)
         scratch.resultSims.removeAll(keepingCapacity: true)
         while let (negative, node) = results.popBest() {
