@@ -97,30 +97,39 @@ public struct HNSWGraph: Sendable {
         results.push(-entrySim, UInt32(entry))  // a max-heap on -sim keeps the worst on top
         let stamps = scratch.stamps, generation = scratch.currentGeneration
         let vectorBytes = level0.vectorBytes
+        let pending = scratch.pending(level0.maxDegree)
         var worst = -entrySim
         while let (s, node) = candidates.popBest() {
             if results.count >= ef && s < -worst { break }
             let links = level0.links(Int(node))
             let degree = level0.degree(Int(node))
-            // Ask for the neighbours' vectors, every cache line of them,
-            // before the loop needs them.
-            for x in 0..<degree where stamps[Int(links[x])] != generation {
-                let row = level0.vector(Int(links[x]))
+            // First the unvisited neighbours, marked and their vectors asked
+            // for (every cache line), then the distances, by which time the
+            // first rows are arriving.
+            var fresh = 0
+            for x in 0..<degree {
+                let next = links[x]
+                if stamps[Int(next)] == generation { continue }
+                stamps[Int(next)] = generation
+                pending[fresh] = next
+                fresh += 1
+                let row = level0.vector(Int(next))
                 var line = 0
                 while line < vectorBytes {
                     crecd_prefetch(row + line)
                     line += 64
                 }
             }
-            for x in 0..<degree {
-                let next = Int(links[x])
-                if stamps[next] == generation { continue }
-                stamps[next] = generation
-                let sn = VectorIndex.dot(level0.vector(next), query, stride)
-                if results.count < ef || sn > -worst {
-                    candidates.push(sn, UInt32(next))
-                    results.push(-sn, UInt32(next))
-                    if results.count > ef { _ = results.popBest() }
+            for x in 0..<fresh {
+                let next = pending[x]
+                let sn = VectorIndex.dot(level0.vector(Int(next)), query, stride)
+                if results.count < ef {
+                    candidates.push(sn, next)
+                    results.push(-sn, next)
+                    worst = results.topKey
+                } else if sn > -worst {
+                    candidates.push(sn, next)
+                    results.replaceTop(-sn, next)
                     worst = results.topKey
                 }
             }
@@ -231,10 +240,12 @@ public struct HNSWGraph: Sendable {
                 for next in neighbours(Int(node), level) where !scratch.visited(Int(next)) {
                     scratch.visit(Int(next))
                     let sn = sim(q, Int(next))
-                    if scratch.results.count < ef || sn > -scratch.results.topKey {
+                    if scratch.results.count < ef {
                         scratch.candidates.push(sn, next)
                         scratch.results.push(-sn, next)
-                        if scratch.results.count > ef { _ = scratch.results.popBest() }
+                    } else if sn > -scratch.results.topKey {
+                        scratch.candidates.push(sn, next)
+                        scratch.results.replaceTop(-sn, next)
                     }
                 }
             }
@@ -305,7 +316,10 @@ public final class HNSWScratch: @unchecked Sendable {  // one per thread
 
     public init() {}
 
-    deinit { stamps.deallocate() }
+    deinit {
+        stamps.deallocate()
+        pendingIds.deallocate()
+    }
 
     func prepare(_ count: Int) {
         if capacity < count {
@@ -323,6 +337,19 @@ public final class HNSWScratch: @unchecked Sendable {  // one per thread
     }
 
     var currentGeneration: UInt32 { generation }
+
+    private var pendingIds = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private var pendingCapacity = 1
+
+    /// Room for one node's unvisited neighbours.
+    func pending(_ capacity: Int) -> UnsafeMutablePointer<UInt32> {
+        if pendingCapacity < capacity {
+            pendingIds.deallocate()
+            pendingIds = .allocate(capacity: capacity)
+            pendingCapacity = capacity
+        }
+        return pendingIds
+    }
 
     @inline(__always) func visited(_ n: Int) -> Bool { stamps[n] == generation }
     @inline(__always) func visit(_ n: Int) { stamps[n] = generation }
@@ -345,18 +372,9 @@ final class PairHeap: @unchecked Sendable {  // owned by one scratch
 
     func reset() { count = 0 }
 
+    @inline(__always)
     func push(_ key: Float, _ id: UInt32) {
-        if count == capacity {
-            let k = UnsafeMutablePointer<Float>.allocate(capacity: capacity * 2)
-            let d = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * 2)
-            k.update(from: keys, count: count)
-            d.update(from: ids, count: count)
-            keys.deallocate()
-            ids.deallocate()
-            keys = k
-            ids = d
-            capacity *= 2
-        }
+        if count == capacity { grow() }
         var i = count
         count += 1
         while i > 0 {
@@ -370,26 +388,46 @@ final class PairHeap: @unchecked Sendable {  // owned by one scratch
         ids[i] = id
     }
 
+    func grow() {
+        let k = UnsafeMutablePointer<Float>.allocate(capacity: capacity * 2)
+        let d = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * 2)
+        k.update(from: keys, count: count)
+        d.update(from: ids, count: count)
+        keys.deallocate()
+        ids.deallocate()
+        keys = k
+        ids = d
+        capacity *= 2
+    }
+
+    @inline(__always)
     func popBest() -> (Float, UInt32)? {
         guard count > 0 else { return nil }
         let top = keys[0], topId = ids[0]
         count -= 1
-        let lastKey = keys[count], lastId = ids[count]
-        if count > 0 {
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                if l >= count { break }
-                var c = l
-                if l + 1 < count && keys[l + 1] > keys[l] { c = l + 1 }
-                if keys[c] <= lastKey { break }
-                keys[i] = keys[c]
-                ids[i] = ids[c]
-                i = c
-            }
-            keys[i] = lastKey
-            ids[i] = lastId
-        }
+        if count > 0 { siftDown(keys[count], ids[count]) }
         return (top, topId)
+    }
+
+    /// Replaces the top with (key, id): a push and a pop in one sift.
+    @inline(__always)
+    func replaceTop(_ key: Float, _ id: UInt32) { siftDown(key, id) }
+
+    /// Puts (key, id) in the top's place and restores the heap order.
+    @inline(__always)
+    func siftDown(_ key: Float, _ id: UInt32) {
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            if l >= count { break }
+            var c = l
+            if l + 1 < count && keys[l + 1] > keys[l] { c = l + 1 }
+            if keys[c] <= key { break }
+            keys[i] = keys[c]
+            ids[i] = ids[c]
+            i = c
+        }
+        keys[i] = key
+        ids[i] = id
     }
 }

@@ -14,11 +14,14 @@ final class HNSWLevel0: @unchecked Sendable {  // immutable after init
     let vectorBytes: Int
     /// Bytes of one block: vector, UInt32 count, m0 UInt32 links, rounded up to 64.
     let blockBytes: Int
+    /// Most links a node has.
+    let maxDegree: Int
 
     init(vectors: VectorIndex, members: [UInt32], links0: [UInt32], count0: [UInt8], m0: Int) {
         nodes = members.count
         vectorBytes = vectors.stride * 4
         blockBytes = (vectorBytes + 4 + 4 * m0 + 63) & ~63
+        maxDegree = m0
         var raw: UnsafeMutableRawPointer?
         // Not inside precondition: -Ounchecked builds do not evaluate its condition.
         let status = posix_memalign(&raw, 64, max(64, nodes * blockBytes))
