@@ -29,6 +29,30 @@ import RecTestSupport
         #expect(interval("tea") == 0)
     }
 
+    @Test func purchasesOutOfTimeOrder_GiveTheSameIntervalsAndLastPurchases() {
+        // The same purchases with the rows reversed and views of the same items between them.
+        let ordered = Self.index()
+        let t0 = Self.t0, day = Self.day
+        var e = EventTable()
+        let rows: [(String, String, Int64)] = [("a", "coffee", 0), ("a", "coffee", 10), ("a", "coffee", 20),
+                                               ("b", "coffee", 0), ("b", "coffee", 10), ("c", "soap", 0),
+                                               ("c", "soap", 30), ("c", "soap", 60), ("a", "soap", 5), ("a", "mug", 0)]
+        e.append(user: "b", item: "coffee", type: .purchase, time: t0 + 10 * day + 3600)
+        for (user, item, t) in rows.reversed() {
+            e.append(user: user, item: item, type: .purchase, time: t0 + t * day)
+            e.append(user: user, item: item, type: .view, time: t0 + (t + 1) * day)
+        }
+        let shuffled = IndexBuilder.build(Snapshot(events: e), config: Fixtures.plainConfig())
+        for name in ["coffee", "soap", "mug"] {
+            let a = ordered.repurchase.interval[Int(ordered.items.lookup(name)!)]
+            let b = shuffled.repurchase.interval[Int(shuffled.items.lookup(name)!)]
+            #expect(a == b, "\(name)")
+        }
+        let user = shuffled.users.lookup("a")!, coffee = shuffled.items.lookup("coffee")!
+        let last = shuffled.repurchase.range(of: user).first { shuffled.repurchase.items[$0] == coffee }
+        #expect(last.map { shuffled.repurchase.lastPurchase[$0] } == t0 + 20 * day)
+    }
+
     @Test func due_ListsOverdueItems_MostOverdueFirst_WithDays() {
         let index = Self.index()
         let scratch = QueryScratch()
