@@ -183,11 +183,20 @@ public struct HNSWGraph: Sendable {
             upperCount = [UInt8](repeating: 0, count: total / max(2, m))
         }
 
+        @inline(__always)
         func sim(_ a: Int, _ b: Int) -> Float {
             vectors.values.withUnsafeBytes { raw in
                 VectorIndex.dot(raw.baseAddress! + Int(members[a]) * vectors.stride * 4,
                                 raw.baseAddress! + Int(members[b]) * vectors.stride * 4, vectors.stride)
             }
+        }
+
+        /// Where node's links on `level` live: layer 0's in `links0`, the
+        /// others' in `upperLinks`, from `start`, `count` of them.
+        @inline(__always)
+        func linkSlot(_ node: Int, _ level: Int) -> (start: Int, count: Int) {
+            if level == 0 { return (node * m0, Int(count0[node])) }
+            return (upperStart[node] + (level - 1) * m, Int(upperCount[upperStart[node] / m + level - 1]))
         }
 
         func neighbours(_ node: Int, _ level: Int) -> [UInt32] {
@@ -237,8 +246,29 @@ public struct HNSWGraph: Sendable {
             }
             while let (s, node) = scratch.candidates.popBest() {
                 if scratch.results.count >= ef && s < -scratch.results.topKey { break }
-                for next in neighbours(Int(node), level) where !scratch.visited(Int(next)) {
-                    scratch.visit(Int(next))
+                // Unvisited neighbours first, their vectors asked for, then
+                // the distances (as in the search); no array per expansion.
+                let (start, count) = linkSlot(Int(node), level)
+                let pending = scratch.pending(count)
+                var fresh = 0
+                (level == 0 ? links0 : upperLinks).withUnsafeBufferPointer { links in
+                    vectors.values.withUnsafeBytes { rows in
+                        for x in start..<(start + count) where !scratch.visited(Int(links[x])) {
+                            let next = links[x]
+                            scratch.visit(Int(next))
+                            pending[fresh] = next
+                            fresh += 1
+                            let row = rows.baseAddress! + Int(members[Int(next)]) * vectors.stride * 4
+                            var line = 0
+                            while line < vectors.stride * 4 {
+                                crecd_prefetch(row + line)
+                                line += 64
+                            }
+                        }
+                    }
+                }
+                for x in 0..<fresh {
+                    let next = pending[x]
                     let sn = sim(q, Int(next))
                     if scratch.results.count < ef {
                         scratch.candidates.push(sn, next)
@@ -282,12 +312,22 @@ public struct HNSWGraph: Sendable {
                     let chosen = select(found, m)
                     setNeighbours(q, l, chosen)
                     for c in chosen {
+                        let (start, count) = linkSlot(Int(c), l)
+                        if count < limit {
+                            // Room left: link back in place, no list to rebuild.
+                            if l == 0 {
+                                links0[start + count] = UInt32(q)
+                                count0[Int(c)] += 1
+                            } else {
+                                upperLinks[start + count] = UInt32(q)
+                                upperCount[upperStart[Int(c)] / m + l - 1] += 1
+                            }
+                            continue
+                        }
                         var list = neighbours(Int(c), l)
                         list.append(UInt32(q))
-                        if list.count > limit {
-                            let scored = list.map { (sim(Int(c), Int($0)), $0) }
-                            list = select(scored, limit)
-                        }
+                        let scored = list.map { (sim(Int(c), Int($0)), $0) }
+                        list = select(scored, limit)
                         setNeighbours(Int(c), l, list)
                     }
                     entries = found
