@@ -14,11 +14,12 @@ public enum IndexBuilder {
 
         let started = ContinuousClock.now
         // The histories pass is single-threaded; what needs only the events
-        // is built beside it on another core.
+        // is built beside it on another core (unless the build may use only
+        // one, as a reload with reload-shards 1 while serving).
         let side = SideParts()
         let group = DispatchGroup()
         let sideCatalog = catalog
-        DispatchQueue.global().async(group: group) {
+        let buildSide: @Sendable () -> Void = {
             side.popularity = side.stats.time("popularity") {
                 Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
                            catalog: sideCatalog)
@@ -26,12 +27,14 @@ public enum IndexBuilder {
             side.rfm = side.stats.time("rfm") { RFMTable(events: events, catalog: sideCatalog) }
             side.audiences = side.stats.time("audiences") { Audiences(events: events) }
         }
+        if config.shards > 1 { DispatchQueue.global().async(group: group, execute: buildSide) } else { buildSide() }
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
             UserHistories(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
         }
         group.wait()
-        for (name, seconds) in side.stats.phases { stats.phases.append((name + " (beside histories)", seconds)) }
+        let beside = config.shards > 1 ? " (beside histories)" : ""
+        for (name, seconds) in side.stats.phases { stats.phases.append((name + beside, seconds)) }
         let popularity = side.popularity!, rfm = side.rfm!, audiences = side.audiences!
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))

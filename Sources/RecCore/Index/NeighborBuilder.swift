@@ -24,8 +24,8 @@ enum NeighborBuilder {
         let positions = half ? historyPositions(histories: histories, inverted: inverted) : []
         let rows = (0..<shards).map { _ in ShardRows(itemCount: half ? itemCount : 0, k: k) }
         parallel(shards) { s in
-            computeShard(s, of: shards, histories: histories, inverted: inverted, positions: positions,
-                         config: config, into: rows[s], rows: rows)
+            computeShard(s, of: shards, histories: histories, inverted: inverted, positions: half ? positions : nil,
+                         config: config, into: rows[s])
         }
         // Merged row i holds its own (j > i) entries and every shard's incoming
         // (j < i) ones, all distinct, so its length is known before merging.
@@ -118,11 +118,12 @@ enum NeighborBuilder {
     /// histories (past i when `positions` is given, else all of them), summing
     /// co-occurrence into dense accumulators, then keep the top K.
     static func computeShard(_ shard: Int, of shards: Int, histories: UserHistories, inverted: ItemUsers,
-                             positions: [UInt32], config: BuildConfig, into out: ShardRows, rows: [ShardRows]) {
+                             positions: [UInt32]?, config: BuildConfig, into out: ShardRows) {
         let itemCount = inverted.itemCount
         let users = histories.userCount
         let k = config.neighbors
-        let half = !positions.isEmpty
+        let half = positions != nil
+        let positions = positions ?? []
         let minSupport = UInt32(max(1, config.minSupport))
         let kind = config.similarity
         // Weighted co-occurrence and user count side by side, so each touch

@@ -18,7 +18,9 @@ public enum SnapshotLoader {
     static let timeColumn = ["timestamp", "ts", "time", "date"]
     static let quantityColumn = ["quantity", "qty"]
 
-    public static func load(directory: String) throws(SnapshotError) -> Snapshot {
+    /// `parts`: threads for parsing events.tsv, 0 for one per core (a reload
+    /// while serving passes its `reload-shards`).
+    public static func load(directory: String, parts: Int = 0) throws(SnapshotError) -> Snapshot {
         guard FileBytes.isDirectory(directory) else { throw .directoryNotFound(path: directory) }
         var events = EventTable()
         var catalog = Catalog()
@@ -30,7 +32,7 @@ public enum SnapshotLoader {
         }
         let eventsPath = directory + "/" + eventsFile
         let bytes = try readFile(eventsPath)
-        try loadEvents(bytes, path: eventsPath, into: &events, report: &report)
+        try loadEvents(bytes, path: eventsPath, into: &events, report: &report, parts: parts)
         var snapshot = Snapshot(events: events, catalog: catalog, report: report)
         let embeddingsPath = directory + "/" + embeddingsFile
         let binaryPath = directory + "/" + embeddingsBinaryFile

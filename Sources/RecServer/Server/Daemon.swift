@@ -11,7 +11,7 @@ public enum Daemon {
     public static func buildIndex(_ config: ServerConfig, directory: String? = nil) throws(SnapshotError) -> RecIndex {
         let dir = directory ?? config.snapshot
         let parseStart = ContinuousClock.now
-        let snapshot = try SnapshotLoader.load(directory: dir)
+        let snapshot = try SnapshotLoader.load(directory: dir, parts: config.build.shards)
         let parseSeconds = seconds(ContinuousClock.now - parseStart)
         for issue in snapshot.report.samples {
             Log.warn("row_rejected", ["file": issue.file, "line": issue.line, "reason": issue.reason])
