@@ -15,10 +15,10 @@ public struct HNSWGraph: Sendable {
     public let m: Int
     public let members: [UInt32]
     let levels: [UInt8]
-    /// Layer-0 links as built, node n's at `links0[n * 2m ..< n * 2m + degree]`.
+    /// Layer-0 links as built (for tests), node n's at `links0[n * 2M ..< n * 2M + degree]`.
     var links0: [UInt32] {
         (0..<members.count).flatMap { n in
-            (0..<(2 * m)).map { x in x < level0.degree(n) ? level0.links(n)[x] : 0 }
+            (0..<level0.maxDegree).map { x in x < level0.degree(n) ? level0.links(n)[x] : 0 }
         }
     }
     let level0: HNSWLevel0
