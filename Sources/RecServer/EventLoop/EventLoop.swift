@@ -51,9 +51,12 @@ final class EventLoop: @unchecked Sendable {
     /// The loop body. Runs on the loop's own thread until `stop()`.
     func run() {
         while !stopping.load(ordering: .acquiring) {
-            let n = selector.wait(timeoutMs: 1000)
+            let n = selector.wait(timeoutMs: handler.statsPending ? 1 : 1000)
             closeIdle()
-            if n == 0 { continue }
+            if n == 0 {
+                if handler.statsPending { handler.endBatch() }
+                continue
+            }
             for e in 0..<n {
                 let fd = selector.readyFds[e], events = selector.readyEvents[e]
                 if fd == listener.fd {

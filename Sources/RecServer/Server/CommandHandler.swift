@@ -32,14 +32,17 @@ final class CommandHandler {
         self.live = live
     }
 
+    /// Whether counts are still waiting for a free lock (the loop then wakes
+    /// again within a millisecond to publish them).
+    private(set) var statsPending = false
+
     /// Publishes counters; once per batch. (The index view is refreshed per
     /// command in `run`, so a swap is seen by the very next command.)
     func endBatch() {
-        stats.merge(commands: &commandCounts, errors: &errorCounts)
+        statsPending = !stats.merge(commands: &commandCounts, errors: &errorCounts, wait: false)
         let now = MonotonicClock.nanoseconds()
         if now - lastLatencyMerge >= 1_000_000_000 {
-            lastLatencyMerge = now
-            stats.merge(latencies: &latency)
+            if stats.merge(latencies: &latency, wait: false) { lastLatencyMerge = now } else { statsPending = true }
         }
     }
 
@@ -102,8 +105,8 @@ final class CommandHandler {
             encoder.status("OK", into: &out)
             return .close
         case .info:
-            stats.merge(commands: &commandCounts, errors: &errorCounts)  // count this batch too
-            stats.merge(latencies: &latency)
+            stats.merge(commands: &commandCounts, errors: &errorCounts, wait: true)  // count this batch too
+            stats.merge(latencies: &latency, wait: true)
             let text = InfoReport.text(index: index, stats: stats, config: config, server: server, live: live)
             let section = request.count == 2 ? String(decoding: request[1], as: UTF8.self) : nil
             encoder.text(section.map { InfoReport.section($0, of: text) } ?? text, into: &out)

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Counters shared by all event loops. Connection counts are atomics; the
 /// per-command counts are kept per loop and merged under a lock once per
-/// batch of commands, so the lock is taken per read, not per command.
+/// batch of commands (if the lock is free), so the lock is taken per batch,
+/// not per command, and no loop ever waits for it.
 public final class ServerStats: Sendable {
     public let startTime = ContinuousClock.now
     public let connectedClients = Atomic<Int>(0)
@@ -20,23 +21,39 @@ public final class ServerStats: Sendable {
     var uptimeSeconds: Int { Int((ContinuousClock.now - startTime).components.seconds) }
 
     /// `errors` has one slot per command plus a last slot for unknown commands.
-    func merge(commands: inout [Int], errors: inout [Int]) {
-        commandCounts.withLock { total in
+    /// Adds the loop's counts and zeroes them. With `wait` false it returns
+    /// false instead of waiting when another loop holds a lock, and the loop
+    /// keeps its counts for a retry: on a box with fewer cores than busy
+    /// threads the holder can be preempted, and every loop would stall behind it.
+    @discardableResult
+    func merge(commands: inout [Int], errors: inout [Int], wait: Bool) -> Bool {
+        let merged = ServerStats.locked(commandCounts, wait) { total in
             for i in 0..<commands.count where commands[i] != 0 { total[i] += commands[i]; commands[i] = 0 }
         }
-        errorCounts.withLock { total in
+        return ServerStats.locked(errorCounts, wait) { total in
             for i in 0..<errors.count where errors[i] != 0 { total[i] += errors[i]; errors[i] = 0 }
-        }
+        } && merged
     }
 
-    /// Adds each loop-local histogram into the shared ones and empties it.
-    func merge(latencies local: inout [LatencyHistogram]) {
-        latencies.withLock { shared in
+    /// Adds each loop-local histogram into the shared ones and empties it
+    /// (or, with `wait` false and the lock taken, returns false).
+    @discardableResult
+    func merge(latencies local: inout [LatencyHistogram], wait: Bool) -> Bool {
+        ServerStats.locked(latencies, wait) { shared in
             for i in 0..<local.count where local[i].total > 0 {
                 shared[i].add(local[i])
                 local[i].reset()
             }
         }
+    }
+
+    /// Runs `body` under `mutex`; without `wait`, only if it is free.
+    private static func locked<T>(_ mutex: borrowing Mutex<T>, _ wait: Bool, _ body: (inout sending T) -> Void) -> Bool {
+        if wait {
+            mutex.withLock { body(&$0) }
+            return true
+        }
+        return mutex.withLockIfAvailable { body(&$0) } != nil
     }
 
     public var latencyHistograms: [LatencyHistogram] { latencies.withLock { $0 } }
