@@ -4,6 +4,9 @@ final class Connection {
     let fd: Int32
     /// Unknown until the first byte arrives.
     var dialect: Dialect?
+    /// The epoll interest last registered (read, at accept), so an unchanged
+    /// one costs no system call.
+    var interest = Selector.Interest.read.rawValue
     /// Bytes `input[inStart ..< inEnd]` are received but not yet consumed.
     var input: [UInt8]
     var inStart = 0

@@ -149,8 +149,9 @@ final class EventLoop: @unchecked Sendable {
                 fail(conn, .requestTooLarge(limit: config.limits.maxRequestBytes))
                 return
             }
+            let room = conn.input.count - conn.inEnd
             let result = conn.input.withUnsafeMutableBytes { raw in
-                Syscall.read(conn.fd, raw.baseAddress! + conn.inEnd, raw.count - conn.inEnd)
+                Syscall.read(conn.fd, raw.baseAddress! + conn.inEnd, room)
             }
             switch result {
             case .bytes(let n):
@@ -159,6 +160,9 @@ final class EventLoop: @unchecked Sendable {
                 conn.inEnd += n
                 processInput(conn)
                 if conn.closeWhenFlushed || conn.pendingOutput >= EventLoop.outputHighWater { return }
+                // A short read emptied the socket; epoll is level-triggered and
+                // says when more comes, so no second read just to hear EAGAIN.
+                if n < room { return }
             case .wouldBlock:
                 return
             case .eof:
@@ -269,7 +273,11 @@ final class EventLoop: @unchecked Sendable {
         var interest: Selector.Interest = []
         if wantRead { interest.insert(.read) }
         if wantWrite { interest.insert(.write) }
-        selector.modify(conn.fd, interest)
+        // Most services leave it as it was: then no epoll_ctl per request.
+        if interest.rawValue != conn.interest {
+            selector.modify(conn.fd, interest)
+            conn.interest = interest.rawValue
+        }
     }
 
     private var clientErrorSecond = 0
