@@ -32,14 +32,19 @@ def make_data(count, dim, seed=0):
     return data, rng
 
 
-def main():
+def arguments():
+    """The options both vector comparisons take (compare-hnswlib.py adds --ef)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--recbench", default=".build/release/recbench")
-    a = ap.parse_args()
+    return ap
+
+
+def main():
+    a = arguments().parse_args()
     data, rng = make_data(a.count, a.dim)
     path = os.path.join(tempfile.mkdtemp(), "embeddings.f32")
     write_f32(path, data)

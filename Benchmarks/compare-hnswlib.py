@@ -6,7 +6,7 @@ queries/s and recall@10 (against exact answers) over a sweep of ef.
     pip install hnswlib
     Benchmarks/compare-hnswlib.py [--count 100000] [--dim 64] [--queries 1000]
 """
-import argparse, os, re, struct, subprocess, sys, tempfile, time
+import os, re, struct, subprocess, sys, tempfile, time
 
 try:
     import hnswlib
@@ -20,13 +20,8 @@ shared = import_module("compare-faiss")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=100_000)
-    ap.add_argument("--dim", type=int, default=64)
-    ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--k", type=int, default=10)
+    ap = shared.arguments()
     ap.add_argument("--ef", default="10,20,40,80,160,320")
-    ap.add_argument("--recbench", default=".build/release/recbench")
     a = ap.parse_args()
     efs = [int(x) for x in a.ef.split(",")]
     data, _ = shared.make_data(a.count, a.dim)

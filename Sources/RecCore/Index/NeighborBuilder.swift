@@ -36,18 +36,20 @@ enum NeighborBuilder {
             offsets[i + 1] = offsets[i] + UInt32(min(n, k))
         }
         let total = Int(offsets[itemCount])
-        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, total))
-        let out = OutputRows(ids: ids, scores: scores)
         let rowOffsets = offsets
-        parallel(shards) { s in
-            merge(s, of: shards, rows: rows, incoming: half, offsets: rowOffsets, k: k, into: out)
+        // The shards merge straight into the final arrays' storage.
+        var scores: [Float] = []
+        let ids = [UInt32](unsafeUninitializedCapacity: total) { idBuffer, idCount in
+            scores = [Float](unsafeUninitializedCapacity: total) { scoreBuffer, scoreCount in
+                let out = OutputRows(ids: idBuffer.baseAddress, scores: scoreBuffer.baseAddress)
+                parallel(shards) { s in
+                    merge(s, of: shards, rows: rows, incoming: half, offsets: rowOffsets, k: k, into: out)
+                }
+                scoreCount = total
+            }
+            idCount = total
         }
-        let index = NeighborIndex(offsets: offsets, ids: Array(UnsafeBufferPointer(start: ids, count: total)),
-                                  scores: Array(UnsafeBufferPointer(start: scores, count: total)))
-        ids.deallocate()
-        scores.deallocate()
-        return index
+        return NeighborIndex(offsets: offsets, ids: ids, scores: scores)
     }
 
     /// Runs `body(s)` for every shard on its own queue and waits for all.
@@ -110,8 +112,9 @@ enum NeighborBuilder {
 
     /// The final arrays; each shard writes only its own items' ranges.
     struct OutputRows: @unchecked Sendable {
-        let ids: UnsafeMutablePointer<UInt32>
-        let scores: UnsafeMutablePointer<Float>
+        // Nil only when there are no rows to write.
+        let ids: UnsafeMutablePointer<UInt32>?
+        let scores: UnsafeMutablePointer<Float>?
     }
 
     /// Row-at-a-time sparse accumulation: for item i, walk its users and their
@@ -230,8 +233,8 @@ enum NeighborBuilder {
             }
             var at = Int(offsets[i])
             heap.drainBestFirst { id, score in
-                final.ids[at] = id
-                final.scores[at] = score
+                final.ids![at] = id
+                final.scores![at] = score
                 at += 1
             }
             i += shards
