@@ -6,12 +6,13 @@ import Dispatch
 /// once, when row i = min(i, j) is computed: the row walks each of its users'
 /// histories only past item i (histories are sorted by item id), which halves
 /// the accumulation work. The score goes to row i's own top-K and is offered
-/// to row j through a per-shard "incoming" heap; a second pass merges the two.
-/// Incoming heaps cost shards x items x K x 8 bytes, so beyond
-/// `halfProductBudget` the builder computes full rows instead.
+/// to row j through a per-shard "incoming" buffer; a second pass merges the
+/// two. Incoming buffers cost shards x items x 2K x 8 bytes, so beyond
+/// `halfProductBudget` the builder computes full rows instead. Both keep
+/// their best K with `BestBuffer`.
 ///
 /// Shards own items `i % S == s`, which spreads popular items evenly; each
-/// runs on its own Dispatch queue with its own accumulators and heaps, so
+/// runs on its own Dispatch queue with its own accumulators and buffers, so
 /// shards share nothing but read-only inputs until the merge.
 enum NeighborBuilder {
     static let halfProductBudget = 2 << 30
@@ -20,7 +21,7 @@ enum NeighborBuilder {
                       halfProductBudget: Int = halfProductBudget) -> NeighborIndex {
         let itemCount = inverted.itemCount
         let k = config.neighbors
-        let half = shards * itemCount * k * 8 <= halfProductBudget
+        let half = shards * itemCount * ShardRows.incomingCapacity(k) * 8 <= halfProductBudget
         let positions = half ? historyPositions(histories: histories, inverted: inverted) : []
         let rows = (0..<shards).map { _ in ShardRows(itemCount: half ? itemCount : 0, k: k) }
         parallel(shards) { s in
@@ -28,7 +29,8 @@ enum NeighborBuilder {
                          config: config, into: rows[s])
         }
         // Merged row i holds its own (j > i) entries and every shard's incoming
-        // (j < i) ones, all distinct, so its length is known before merging.
+        // (j < i) ones, all distinct, so its length is known before merging
+        // (an incoming buffer may hold more than K, the merge keeps K).
         var offsets = [UInt32](repeating: 0, count: itemCount + 1)
         for i in 0..<itemCount {
             var n = Int(rows[i % shards].lengths[i / shards])
@@ -79,23 +81,28 @@ enum NeighborBuilder {
     }
 
     /// One shard's work: its own rows, in the order of its items, and the
-    /// heaps of partners it offers to other rows.
+    /// buffers of partners it offers to other rows.
     final class ShardRows: @unchecked Sendable {
         // Written only by the shard's own queue, read after the group joins.
         var lengths: [UInt32] = []
         var ids: [UInt32] = []
         var scores: [Float] = []
-        /// Item j's incoming heap is `incomingIds/Scores[j k ..< j k + incomingCounts[j]]`.
+        /// Item j's incoming buffer is `incomingIds/Scores[j c ..< j c + incomingCounts[j]]`
+        /// for c = `incomingCapacity(k)`, unordered.
         let incomingIds: UnsafeMutablePointer<UInt32>
         let incomingScores: UnsafeMutablePointer<Float>
         let incomingCounts: UnsafeMutablePointer<UInt32>
-        /// The score an offer to item j must beat (its incoming heap's root
-        /// once full): a compact array, so most rejections stay in L1.
+        /// The score an offer to item j must reach (the worst it kept at its
+        /// last cut): a compact array, so most rejections stay in L1.
         let incomingFloor: UnsafeMutablePointer<Float>
 
+        /// Room for K kept and K more offers between cuts.
+        static func incomingCapacity(_ k: Int) -> Int { 2 * k }
+
         init(itemCount: Int, k: Int) {
-            incomingIds = .allocate(capacity: max(1, itemCount * k))
-            incomingScores = .allocate(capacity: max(1, itemCount * k))
+            let c = ShardRows.incomingCapacity(k)
+            incomingIds = .allocate(capacity: max(1, itemCount * c))
+            incomingScores = .allocate(capacity: max(1, itemCount * c))
             incomingCounts = .allocate(capacity: max(1, itemCount))
             incomingCounts.initialize(repeating: 0, count: max(1, itemCount))
             incomingFloor = .allocate(capacity: max(1, itemCount))
@@ -141,14 +148,16 @@ enum NeighborBuilder {
         let touched = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, itemCount))
         defer { touched.deallocate() }
         var touchedCount = 0
-        // The row's own top-K on raw storage: the heap operations run per
-        // candidate pair, and array storage cost a retain and uniqueness check each.
-        let heapIds = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, k))
-        let heapScores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k))
+        // The row's own best K on raw storage: offers run per candidate
+        // pair, and array storage cost a retain and uniqueness check each.
+        let ownCapacity = 4 * k
+        let bestIds = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, ownCapacity))
+        let bestScores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, ownCapacity))
         defer {
-            heapIds.deallocate()
-            heapScores.deallocate()
+            bestIds.deallocate()
+            bestScores.deallocate()
         }
+        let inCapacity = ShardRows.incomingCapacity(k)
         out.lengths.reserveCapacity(itemCount / shards + 1)
         let inIds = out.incomingIds, inScores = out.incomingScores, inCounts = out.incomingCounts
         let inFloor = out.incomingFloor
@@ -178,7 +187,7 @@ enum NeighborBuilder {
                         slot.pointee.dot += a * hWeights[h]
                     }
                 }
-                var heapCount = 0
+                var bestCount = 0
                 var floor = -Float.infinity
                 let countI = UInt32(rowEnd - rowStart)
                 for t in 0..<touchedCount {
@@ -190,25 +199,25 @@ enum NeighborBuilder {
                     let s = kind.score(dot: dot, both: c, countI: countI,
                                        countJ: iOff[j + 1] - iOff[j], normI: norms[i], normJ: norms[j],
                                        users: users)
-                    guard s > 0 && s.isFinite else { continue }
-                    // Floors: a score below the kept root cannot enter (ties
-                    // are left to the heap, which breaks them by id).
+                    guard s > 0 && s.isFinite, k > 0 else { continue }
+                    // Floors: a score below the worst kept at the last cut
+                    // cannot enter (ties are left to the cut, which breaks them by id).
                     if s >= floor {
-                        TopKHeap.insert(j32, s, ids: heapIds, scores: heapScores, count: &heapCount, capacity: k)
-                        if heapCount == k { floor = heapScores[0] }
+                        BestBuffer.offer(j32, s, ids: bestIds, scores: bestScores, count: &bestCount,
+                                         capacity: ownCapacity, k: k, floor: &floor)
                     }
                     if half && s >= inFloor[j] {
                         var n = Int(inCounts[j])
-                        TopKHeap.insert(UInt32(i), s, ids: inIds + j * k, scores: inScores + j * k, count: &n, capacity: k)
+                        BestBuffer.offer(UInt32(i), s, ids: inIds + j * inCapacity, scores: inScores + j * inCapacity,
+                                         count: &n, capacity: inCapacity, k: k, floor: &inFloor[j])
                         inCounts[j] = UInt32(n)
-                        if n == k { inFloor[j] = inScores[j * k] }
                     }
                 }
                 touchedCount = 0
-                TopKHeap.sortBestFirst(ids: heapIds, scores: heapScores, count: heapCount)
-                out.lengths.append(UInt32(heapCount))
-                out.ids.append(contentsOf: UnsafeBufferPointer(start: heapIds, count: heapCount))
-                out.scores.append(contentsOf: UnsafeBufferPointer(start: heapScores, count: heapCount))
+                let kept = BestBuffer.finish(ids: bestIds, scores: bestScores, count: bestCount, k: k)
+                out.lengths.append(UInt32(kept))
+                out.ids.append(contentsOf: UnsafeBufferPointer(start: bestIds, count: kept))
+                out.scores.append(contentsOf: UnsafeBufferPointer(start: bestScores, count: kept))
                 i += shards
             }
         }}}}}}}}
@@ -219,24 +228,34 @@ enum NeighborBuilder {
     static func merge(_ shard: Int, of shards: Int, rows: [ShardRows], incoming: Bool, offsets: [UInt32], k: Int,
                       into final: OutputRows) {
         let own = rows[shard]
-        var heap = TopKHeap(capacity: k)
+        let c = ShardRows.incomingCapacity(k)
+        let capacity = k + (incoming ? rows.count * c : 0)
+        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, capacity))
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity))
+        defer {
+            ids.deallocate()
+            scores.deallocate()
+        }
         var cursor = 0
         var i = shard
         var x = 0
         while i < offsets.count - 1 {
-            heap.reset(keeping: k)
-            let n = Int(own.lengths[x])
-            for e in cursor..<(cursor + n) { heap.insert(own.ids[e], own.scores[e]) }
-            cursor += n
+            var n = 0
+            func add(_ id: UInt32, _ score: Float) {
+                ids[n] = id
+                scores[n] = score
+                n += 1
+            }
+            let length = Int(own.lengths[x])
+            for e in cursor..<(cursor + length) { add(own.ids[e], own.scores[e]) }
+            cursor += length
             for r in rows where incoming {
-                for e in (i * k)..<(i * k + Int(r.incomingCounts[i])) { heap.insert(r.incomingIds[e], r.incomingScores[e]) }
+                for e in (i * c)..<(i * c + Int(r.incomingCounts[i])) { add(r.incomingIds[e], r.incomingScores[e]) }
             }
-            var at = Int(offsets[i])
-            heap.drainBestFirst { id, score in
-                final.ids![at] = id
-                final.scores![at] = score
-                at += 1
-            }
+            let kept = BestBuffer.finish(ids: ids, scores: scores, count: n, k: k)
+            let at = Int(offsets[i])
+            (final.ids! + at).update(from: ids, count: kept)
+            (final.scores! + at).update(from: scores, count: kept)
             i += shards
             x += 1
         }
