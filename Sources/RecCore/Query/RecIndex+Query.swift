@@ -20,6 +20,10 @@ extension RecIndex {
     }
 
     /// `SIM item`: the item's stored neighbours, filtered.
+    /// A row's ids are distinct and never the item itself, so without
+    /// exclusions the scan needs no per-item "blocked" marks: those are a
+    /// random cache miss each in the scratch, and SIM is mostly misses.
+    /// They are set only when the popularity top-up has to skip the picks.
     /// - Complexity: O(K) for K stored neighbours, plus the popularity top-up.
     public func similar(to item: UInt32?, options: QueryOptions, scratch: QueryScratch) {
         scratch.begin(itemCount: itemCount)
@@ -29,13 +33,18 @@ extension RecIndex {
             topUp(options, scratch)
             return
         }
-        scratch.block(item)
+        let marking = !scratch.excludeItems.isEmpty
+        if marking { scratch.block(item) }
         for x in neighbors.range(of: item) {
             if scratch.result.count >= options.k { break }
             let j = neighbors.ids[x]
-            if scratch.isBlocked(j) || !passes(j, options) { continue }
-            scratch.block(j)
+            if (marking && scratch.isBlocked(j)) || !passes(j, options) { continue }
+            if marking { scratch.block(j) }
             scratch.result.append(j, neighbors.scores[x])
+        }
+        if options.fallback && scratch.result.count < options.k && !marking {
+            scratch.block(item)
+            for j in scratch.result.ids { scratch.block(j) }
         }
         topUp(options, scratch)
     }

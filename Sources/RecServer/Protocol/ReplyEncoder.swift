@@ -120,6 +120,7 @@ public struct ReplyEncoder: Sendable {
     public func recommendations(_ result: ResultList, names: ByteInterner, tag: (String, String)? = nil,
                                 into out: inout [UInt8]) {
         let marker = result.fallbackCount > 0 || result.unknownSubject
+        names.prefetchNames(result.ids)
         switch dialect {
         case .resp:
             out.append(UInt8(ascii: "*"))
