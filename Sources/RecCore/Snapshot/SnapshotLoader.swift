@@ -161,6 +161,11 @@ public enum SnapshotLoader {
                           into events: inout EventTable, report local: inout LoadReport) {
         var scanner = TSVScanner(bytes: bytes)
         let u = columns.user, i = columns.item, t = columns.type, ts = columns.time
+        // Exports list a user's events together (an order's lines, a
+        // session's clicks): the previous row's user is checked before the
+        // hash table.
+        var lastUser = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var lastUid: UInt32 = 0
         while scanner.next() {
             local.rowsRead += 1
             if scanner.fieldCount < columns.needed {
@@ -193,7 +198,14 @@ public enum SnapshotLoader {
                     quantity = Float(v)
                 }
             }
-            let uid = events.users.intern(userBytes)
+            let uid: UInt32
+            if userBytes.count == lastUser.count, memcmpBytes(userBytes.baseAddress!, lastUser.baseAddress!, userBytes.count) {
+                uid = lastUid
+            } else {
+                uid = events.users.intern(userBytes)
+                lastUser = userBytes
+                lastUid = uid
+            }
             let iid = events.items.intern(itemBytes)
             events.append(user: uid, item: iid, type: type, time: time, quantity: quantity)
         }
