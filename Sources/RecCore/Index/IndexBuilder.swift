@@ -94,10 +94,9 @@ public enum IndexBuilder {
 
     static func popularityScores(events: EventTable, config: BuildConfig, referenceTime: Int64) -> [Float] {
         var score = [Float](repeating: 0, count: events.items.count)
-        let halfLife = config.halfLifeDays * 86_400
+        var decay = UserHistories.DecayCache(referenceTime: referenceTime, halfLifeSeconds: config.halfLifeDays * 86_400)
         for e in 0..<events.count {
-            score[Int(events.item[e])] += config.weights[events.type[e]]
-                * UserHistories.decay(age: referenceTime - events.time[e], halfLifeSeconds: halfLife)
+            score[Int(events.item[e])] += config.weights[events.type[e]] * decay.decay(at: events.time[e])
         }
         return score
     }
