@@ -91,7 +91,10 @@ public enum SnapshotLoader {
                 parseRows(UnsafeBufferPointer(rebasing: body[ranges[p]]), columns, path: path,
                           into: &part.table, report: &part.report)
             }
+            // Moved out, not shared: absorbing into a table whose arrays the
+            // part still referenced copied every column first.
             events = tables[0].table
+            tables[0].table = EventTable()
             var local = LoadReport()
             var lineBase = scanner.line  // lines before the body
             for part in tables {

@@ -22,15 +22,31 @@ public enum FileBytes {
         var st = stat()
         if fstat(fd, &st) != 0 { throw .unreadable(path: path, errno: errno) }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path: path, errno: EISDIR) }
+        if st.st_size > 0 {
+            // Filled straight by read(2): zeroing first added a pass over
+            // the whole size before the copy.
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: Int(st.st_size)) { buffer, count in
+                while count < buffer.count {
+                    let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { return }  // the file shrank while being read
+                    count += n
+                }
+            }
+            if failure != 0 { throw .unreadable(path: path, errno: failure) }
+            return bytes
+        }
         // /proc and pipes report size 0: read those in chunks until EOF.
-        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size), 4096))
+        var bytes = [UInt8](repeating: 0, count: 4096)
         var filled = 0
         var failure: Int32 = 0
         while true {
-            if filled == bytes.count {
-                if st.st_size > 0 { break }
-                bytes.append(contentsOf: repeatElement(0, count: bytes.count))
-            }
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -41,7 +57,7 @@ public enum FileBytes {
             filled += n
         }
         if failure != 0 { throw .unreadable(path: path, errno: failure) }
-        if filled < bytes.count { bytes.removeLast(bytes.count - filled) }
+        bytes.removeLast(bytes.count - filled)
         return bytes
     }
 
