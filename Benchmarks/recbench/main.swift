@@ -34,6 +34,8 @@ usage: recbench <command> [options]
           converts UCI Online Retail into a recd snapshot (events.tsv, items.tsv)
 """
 
+// The allocator policy recd runs with, so build figures are the daemon's.
+Allocator.reuseFreedMemory()
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     print(usage)

@@ -7,6 +7,7 @@ import Glibc
 // recd: the recommendation daemon. Everything lives in RecServer; this file
 // only turns arguments into a config and exits with a message on failure.
 
+Allocator.reuseFreedMemory()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let config: ServerConfig
 do {

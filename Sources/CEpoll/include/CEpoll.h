@@ -2,7 +2,7 @@
 #define CEPOLL_H
 
 // The parts of Linux that Swift's Glibc module does not import: epoll,
-// eventfd and accept4 (and glibc's malloc_trim, and __builtin_prefetch). Thin wrappers so Swift sees plain
+// eventfd and accept4 (and glibc's malloc_trim and mallopt, and __builtin_prefetch). Thin wrappers so Swift sees plain
 // functions and integer constants instead of macros and packed structs.
 
 #include <sys/epoll.h>
@@ -53,6 +53,13 @@ int cepoll_accept4(int fd, int flags);
 /* Returns freed heap pages to the kernel (glibc keeps them otherwise).
    Not in Glibc's Swift module. */
 static inline int crecd_malloc_trim(void) { return malloc_trim(0); }
+
+/* Large blocks from the heap instead of their own mmap, and freed memory
+   kept for reuse: see RecCore's Allocator.swift. mallopt is not in Glibc's
+   Swift module either. Returns 1 when glibc took both settings. */
+static inline int crecd_malloc_reuse_large(void) {
+    return mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 /* A cache prefetch hint (HNSW search touches neighbours' vectors next). */
 static inline void crecd_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
