@@ -6,80 +6,83 @@
 /// Why not a heap: the build offers each row thousands of candidates in no
 /// particular order, and about k ln(n / k) of them beat a heap's root; every
 /// such insert sifts through log k levels. Appending is a store, and a cut
-/// costs O(capacity) once per capacity - k admissions, so the build's top-K
-/// work drops to a few comparisons per admitted candidate.
+/// costs O(capacity) once per capacity - k admissions.
 ///
-/// "Better" is TopKHeap's order: a higher score, ties to the lower id, so the
-/// kept set does not depend on the order candidates arrive in.
+/// A pair is one `UInt64` key: the score's bits above the id's complement.
+/// Scores are positive and finite (the build drops the rest), and positive
+/// IEEE floats order like their bit patterns, so "better" (a higher score,
+/// ties to the lower id, as TopKHeap) is one integer compare, and an offer
+/// to another row's buffer touches one cache line, not an id line and a
+/// score line.
 enum BestBuffer {
-    /// Appends (id, score), cutting back to the best k when full. Callers
-    /// test `score >= floor` first; `floor` only ever rises.
     @inline(__always)
-    static func offer(_ id: UInt32, _ score: Float, ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>,
-                      count: inout Int, capacity: Int, k: Int, floor: inout Float) {
-        ids[count] = id
-        scores[count] = score
+    static func key(_ id: UInt32, _ score: Float) -> UInt64 { UInt64(score.bitPattern) << 32 | UInt64(~id) }
+
+    @inline(__always)
+    static func id(_ key: UInt64) -> UInt32 { ~UInt32(truncatingIfNeeded: key) }
+
+    @inline(__always)
+    static func score(_ key: UInt64) -> Float { Float(bitPattern: UInt32(truncatingIfNeeded: key >> 32)) }
+
+    /// Appends `key`, cutting back to the best k when full. Callers test
+    /// `score >= floor` first; `floor` only ever rises.
+    @inline(__always)
+    static func offer(_ key: UInt64, keys: UnsafeMutablePointer<UInt64>, count: inout Int, capacity: Int, k: Int,
+                      floor: inout Float) {
+        keys[count] = key
         count += 1
         if count == capacity {
-            floor = cut(ids: ids, scores: scores, count: count, k: k)
+            floor = score(cut(keys: keys, count: count, k: k))
             count = k
         }
     }
 
-    @inline(__always)
-    static func better(_ sa: Float, _ a: UInt32, _ sb: Float, _ b: UInt32) -> Bool {
-        sa > sb || (sa == sb && a < b)
-    }
-
-    /// Moves the best k of `count` pairs to the front (in no order) and
-    /// returns the worst score among them. Requires 0 < k < count.
-    static func cut(ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>, count: Int, k: Int) -> Float {
-        @inline(__always) func swapAt(_ a: Int, _ b: Int) {
-            let (ia, sa) = (ids[a], scores[a])
-            ids[a] = ids[b]
-            scores[a] = scores[b]
-            ids[b] = ia
-            scores[b] = sa
-        }
+    /// Moves the best k of `count` keys to the front (in no order) and
+    /// returns the worst of them. Requires 0 < k < count.
+    static func cut(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int) -> UInt64 {
         // Hoare partition around a median-of-three pivot until position
-        // k - 1 separates the best k from the rest. Ids within a buffer are
-        // distinct, so the order is strict and every pass shrinks the range.
+        // k - 1 separates the best k from the rest. Keys within a buffer are
+        // distinct (ids are), so every pass shrinks the range.
         var lo = 0, hi = count - 1
         let target = k - 1
         while lo < hi {
             let mid = lo + (hi - lo) / 2
-            if better(scores[mid], ids[mid], scores[lo], ids[lo]) { swapAt(mid, lo) }
-            if better(scores[hi], ids[hi], scores[lo], ids[lo]) { swapAt(hi, lo) }
-            if better(scores[hi], ids[hi], scores[mid], ids[mid]) { swapAt(hi, mid) }
-            let (pivotId, pivotScore) = (ids[mid], scores[mid])
+            if keys[mid] > keys[lo] { keys.swapAt(mid, lo) }
+            if keys[hi] > keys[lo] { keys.swapAt(hi, lo) }
+            if keys[hi] > keys[mid] { keys.swapAt(hi, mid) }
+            let pivot = keys[mid]
             var i = lo, j = hi
             while i <= j {
-                while better(scores[i], ids[i], pivotScore, pivotId) { i += 1 }
-                while better(pivotScore, pivotId, scores[j], ids[j]) { j -= 1 }
+                while keys[i] > pivot { i += 1 }
+                while pivot > keys[j] { j -= 1 }
                 if i <= j {
-                    swapAt(i, j)
+                    keys.swapAt(i, j)
                     i += 1
                     j -= 1
                 }
             }
             if target <= j { hi = j } else if target >= i { lo = i } else { break }
         }
-        var worst = scores[0]
-        for x in 1..<k { worst = min(worst, scores[x]) }
+        var worst = keys[0]
+        for x in 1..<k { worst = min(worst, keys[x]) }
         return worst
     }
 
-    /// Cuts to at most k pairs and sorts them best first. Returns how many.
-    static func finish(ids: UnsafeMutablePointer<UInt32>, scores: UnsafeMutablePointer<Float>, count: Int, k: Int) -> Int {
+    /// Cuts to at most k keys and sorts them best first. Returns how many.
+    static func finish(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int) -> Int {
         let n = min(count, k)
-        if count > k { _ = cut(ids: ids, scores: scores, count: count, k: k) }
-        // Heapify in place (each pair sifts up from where it already is), then
-        // the heap's own sort.
-        var heapCount = 0
-        for x in 0..<n {
-            TopKHeap.insert(ids[x], scores[x], ids: ids, scores: scores, count: &heapCount, capacity: n)
-        }
-        TopKHeap.sortBestFirst(ids: ids, scores: scores, count: n)
+        if count > k { _ = cut(keys: keys, count: count, k: k) }
+        var kept = UnsafeMutableBufferPointer(start: keys, count: n)
+        kept.sort(by: >)
         return n
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == UInt64 {
+    @inline(__always)
+    fileprivate func swapAt(_ a: Int, _ b: Int) {
+        let t = self[a]
+        self[a] = self[b]
+        self[b] = t
     }
 }

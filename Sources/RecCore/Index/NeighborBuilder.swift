@@ -87,10 +87,9 @@ enum NeighborBuilder {
         var lengths: [UInt32] = []
         var ids: [UInt32] = []
         var scores: [Float] = []
-        /// Item j's incoming buffer is `incomingIds/Scores[j c ..< j c + incomingCounts[j]]`
-        /// for c = `incomingCapacity(k)`, unordered.
-        let incomingIds: UnsafeMutablePointer<UInt32>
-        let incomingScores: UnsafeMutablePointer<Float>
+        /// Item j's incoming buffer is `incoming[j c ..< j c + incomingCounts[j]]`
+        /// for c = `incomingCapacity(k)`: unordered `BestBuffer` keys.
+        let incoming: UnsafeMutablePointer<UInt64>
         let incomingCounts: UnsafeMutablePointer<UInt32>
         /// The score an offer to item j must reach (the worst it kept at its
         /// last cut): a compact array, so most rejections stay in L1.
@@ -101,8 +100,7 @@ enum NeighborBuilder {
 
         init(itemCount: Int, k: Int) {
             let c = ShardRows.incomingCapacity(k)
-            incomingIds = .allocate(capacity: max(1, itemCount * c))
-            incomingScores = .allocate(capacity: max(1, itemCount * c))
+            incoming = .allocate(capacity: max(1, itemCount * c))
             incomingCounts = .allocate(capacity: max(1, itemCount))
             incomingCounts.initialize(repeating: 0, count: max(1, itemCount))
             incomingFloor = .allocate(capacity: max(1, itemCount))
@@ -110,8 +108,7 @@ enum NeighborBuilder {
         }
 
         deinit {
-            incomingIds.deallocate()
-            incomingScores.deallocate()
+            incoming.deallocate()
             incomingCounts.deallocate()
             incomingFloor.deallocate()
         }
@@ -151,15 +148,11 @@ enum NeighborBuilder {
         // The row's own best K on raw storage: offers run per candidate
         // pair, and array storage cost a retain and uniqueness check each.
         let ownCapacity = 4 * k
-        let bestIds = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, ownCapacity))
-        let bestScores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, ownCapacity))
-        defer {
-            bestIds.deallocate()
-            bestScores.deallocate()
-        }
+        let best = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, ownCapacity))
+        defer { best.deallocate() }
         let inCapacity = ShardRows.incomingCapacity(k)
         out.lengths.reserveCapacity(itemCount / shards + 1)
-        let inIds = out.incomingIds, inScores = out.incomingScores, inCounts = out.incomingCounts
+        let inKeys = out.incoming, inCounts = out.incomingCounts
         let inFloor = out.incomingFloor
         histories.offsets.withUnsafeBufferPointer { hOff in
         histories.items.withUnsafeBufferPointer { hItems in
@@ -203,21 +196,23 @@ enum NeighborBuilder {
                     // Floors: a score below the worst kept at the last cut
                     // cannot enter (ties are left to the cut, which breaks them by id).
                     if s >= floor {
-                        BestBuffer.offer(j32, s, ids: bestIds, scores: bestScores, count: &bestCount,
+                        BestBuffer.offer(BestBuffer.key(j32, s), keys: best, count: &bestCount,
                                          capacity: ownCapacity, k: k, floor: &floor)
                     }
                     if half && s >= inFloor[j] {
                         var n = Int(inCounts[j])
-                        BestBuffer.offer(UInt32(i), s, ids: inIds + j * inCapacity, scores: inScores + j * inCapacity,
+                        BestBuffer.offer(BestBuffer.key(UInt32(i), s), keys: inKeys + j * inCapacity,
                                          count: &n, capacity: inCapacity, k: k, floor: &inFloor[j])
                         inCounts[j] = UInt32(n)
                     }
                 }
                 touchedCount = 0
-                let kept = BestBuffer.finish(ids: bestIds, scores: bestScores, count: bestCount, k: k)
+                let kept = BestBuffer.finish(keys: best, count: bestCount, k: k)
                 out.lengths.append(UInt32(kept))
-                out.ids.append(contentsOf: UnsafeBufferPointer(start: bestIds, count: kept))
-                out.scores.append(contentsOf: UnsafeBufferPointer(start: bestScores, count: kept))
+                for x in 0..<kept {
+                    out.ids.append(BestBuffer.id(best[x]))
+                    out.scores.append(BestBuffer.score(best[x]))
+                }
                 i += shards
             }
         }}}}}}}}
@@ -230,32 +225,30 @@ enum NeighborBuilder {
         let own = rows[shard]
         let c = ShardRows.incomingCapacity(k)
         let capacity = k + (incoming ? rows.count * c : 0)
-        let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, capacity))
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity))
-        defer {
-            ids.deallocate()
-            scores.deallocate()
-        }
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
+        defer { keys.deallocate() }
         var cursor = 0
         var i = shard
         var x = 0
         while i < offsets.count - 1 {
             var n = 0
-            func add(_ id: UInt32, _ score: Float) {
-                ids[n] = id
-                scores[n] = score
+            let length = Int(own.lengths[x])
+            for e in cursor..<(cursor + length) {
+                keys[n] = BestBuffer.key(own.ids[e], own.scores[e])
                 n += 1
             }
-            let length = Int(own.lengths[x])
-            for e in cursor..<(cursor + length) { add(own.ids[e], own.scores[e]) }
             cursor += length
             for r in rows where incoming {
-                for e in (i * c)..<(i * c + Int(r.incomingCounts[i])) { add(r.incomingIds[e], r.incomingScores[e]) }
+                let count = Int(r.incomingCounts[i])
+                (keys + n).update(from: r.incoming + i * c, count: count)
+                n += count
             }
-            let kept = BestBuffer.finish(ids: ids, scores: scores, count: n, k: k)
+            let kept = BestBuffer.finish(keys: keys, count: n, k: k)
             let at = Int(offsets[i])
-            (final.ids! + at).update(from: ids, count: kept)
-            (final.scores! + at).update(from: scores, count: kept)
+            for e in 0..<kept {
+                final.ids![at + e] = BestBuffer.id(keys[e])
+                final.scores![at + e] = BestBuffer.score(keys[e])
+            }
             i += shards
             x += 1
         }
