@@ -64,6 +64,54 @@ import RecTestSupport
         #expect(fourReport.samples.map(\.line) == badLines)
     }
 
+    /// The streamed parse (each part reading its byte range through a small
+    /// buffer) against the in-memory one on the same bytes: chunks of a few
+    /// hundred bytes cut lines, "\r\n" pairs and blank runs everywhere, one
+    /// line is longer than a chunk, and the last line has no newline.
+    @Test(arguments: [1, 3])
+    func streamedFile_GivesTheInMemoryParse(parts: Int) throws {
+        var text = "\u{FEFF}\n\r\nuser\titem\ttype\ttimestamp\tquantity\r\n"
+        var rng = SplitMix64(seed: 21)
+        for row in 0..<80_000 {
+            switch row % 997 {
+            case 5: text += "\n\n"
+            case 9: text += "u1\tA\tteleport\t100\n"
+            case 13: text += "u\(row)\t" + String(repeating: "x", count: 700) + "\tview\t100\t1\r\n"
+            default: text += "user\(rng.next() % 3_000)\titem-\(rng.next() % 2_000)\tcart\t\(1_000 + row)\t2\r\n"
+            }
+        }
+        text += "last\tB\tview\t5\t1"
+        let bytes = Array(text.utf8)
+        #expect(bytes.count > 2 * SnapshotLoader.minimumPartBytes)
+        let path = Fixtures.directory(["events.tsv": text]) + "/events.tsv"
+        var memory = EventTable(), streamed = EventTable()
+        var memoryReport = LoadReport(), streamedReport = LoadReport()
+        try SnapshotLoader.loadEvents(bytes, path: path, into: &memory, report: &memoryReport, parts: parts)
+        try SnapshotLoader.loadEvents(path: path, into: &streamed, report: &streamedReport, parts: parts, chunkBytes: 300)
+        #expect(streamed.count == memory.count && memory.count > 79_000)
+        #expect(streamed.user == memory.user && streamed.item == memory.item)
+        #expect(streamed.time == memory.time && streamed.quantity == memory.quantity)
+        #expect(streamed.users.count == memory.users.count && streamed.items.count == memory.items.count)
+        #expect(streamed.users.name(streamed.user.last!) == "last")
+        #expect(streamedReport == memoryReport)
+        #expect(memoryReport.rowsRejected == (0..<80_000).filter { $0 % 997 == 9 }.count)
+        // Two blank lines and the header come first; row 5 is two blank lines.
+        #expect(memoryReport.samples.first?.line == 4 + 9 + 1)
+    }
+
+    @Test func streamedFile_HeaderErrorsAsInMemory() throws {
+        for text in ["\n\n", "user\titem\n1\t2\n", ""] {
+            let path = Fixtures.directory(["events.tsv": text]) + "/events.tsv"
+            var events = EventTable()
+            var report = LoadReport()
+            var streamedError: SnapshotError?
+            var memoryError: SnapshotError?
+            do { try SnapshotLoader.loadEvents(path: path, into: &events, report: &report) } catch { streamedError = error }
+            do { try SnapshotLoader.loadEvents(Array(text.utf8), path: path, into: &events, report: &report) } catch { memoryError = error }
+            #expect(streamedError != nil && streamedError == memoryError, "\(text.debugDescription)")
+        }
+    }
+
     @Test func crlfLineEnds_ByteOrderMark_AndBlankLines_AreAccepted() throws {
         let s = try load("\u{FEFF}user\titem\ttype\ttimestamp\r\nu1\tA\tview\t100\r\n\r\nu2\tB\tview\t200\r\n")
         #expect(s.events.count == 2)

@@ -31,8 +31,7 @@ public enum SnapshotLoader {
             try loadItems(bytes, path: itemsPath, items: &events.items, catalog: &catalog, report: &report)
         }
         let eventsPath = directory + "/" + eventsFile
-        let bytes = try readFile(eventsPath)
-        try loadEvents(bytes, path: eventsPath, into: &events, report: &report, parts: parts)
+        try loadEvents(path: eventsPath, into: &events, report: &report, parts: parts)
         var snapshot = Snapshot(events: events, catalog: catalog, report: report)
         let embeddingsPath = directory + "/" + embeddingsFile
         let binaryPath = directory + "/" + embeddingsBinaryFile
@@ -68,47 +67,69 @@ public enum SnapshotLoader {
                                   report: inout LoadReport, parts requestedParts: Int = 0) throws(SnapshotError) {
         let result: Result<Void, SnapshotError> = bytes.withUnsafeBufferPointer { buf in
             var scanner = TSVScanner(bytes: buf)
-            guard scanner.next() else { return .failure(.emptyFile(path: path)) }
-            let header = ColumnMap(header: scanner)
-            guard let columns = EventColumns(header) else {
-                var missing: [String] = []
-                if header.index(userColumn) == nil { missing.append("user") }
-                if header.index(itemColumn) == nil { missing.append("item") }
-                if header.index(typeColumn) == nil { missing.append("type") }
-                if header.index(timeColumn) == nil { missing.append("timestamp") }
-                return .failure(.missingColumns(path: path, missing: missing, found: header.names))
+            let columns: EventColumns
+            switch eventColumns(&scanner, path: path) {
+            case .success(let c): columns = c
+            case .failure(let e): return .failure(e)
             }
             nonisolated(unsafe) let body = UnsafeBufferPointer(rebasing: buf[scanner.position...])
-            let cores = requestedParts > 0 ? requestedParts : ProcessInfo.processInfo.activeProcessorCount
-            let ranges = lineAlignedParts(body, parts: min(cores, max(1, body.count / minimumPartBytes)))
-            // Part 0 parses straight into `events` (whose item ids may already
-            // hold items.tsv's); the others into tables of their own.
-            let tables = ranges.indices.map { p in PartTable(p == 0 ? events : EventTable()) }
-            events = EventTable()
-            DispatchQueue.concurrentPerform(iterations: ranges.count) { p in
-                let part = tables[p]
+            let ranges = lineAlignedParts(body, parts: partCount(body.count, requestedParts))
+            return parseParts(ranges.count, path: path, firstLine: scanner.line, into: &events, report: &report) { p, part in
                 part.table.reserve(ranges[p].count / 40)
                 parseRows(UnsafeBufferPointer(rebasing: body[ranges[p]]), columns, path: path,
                           into: &part.table, report: &part.report)
             }
-            // Moved out, not shared: absorbing into a table whose arrays the
-            // part still referenced copied every column first.
-            events = tables[0].table
-            tables[0].table = EventTable()
-            var local = LoadReport()
-            var lineBase = scanner.line  // lines before the body
-            for part in tables {
-                if part !== tables[0] { events.absorb(part.table) }
-                local.absorb(part.report, lineOffset: lineBase)
-                lineBase += part.report.linesScanned
-            }
-            report.absorb(local)
-            if events.count == 0 {
-                return .failure(.noUsableRows(path: path, rejected: local.rowsRejected, samples: local.samples))
-            }
-            return .success(())
         }
         try result.get()
+    }
+
+    /// The header row's event columns, or the error naming what is missing.
+    static func eventColumns(_ scanner: inout TSVScanner, path: String) -> Result<EventColumns, SnapshotError> {
+        guard scanner.next() else { return .failure(.emptyFile(path: path)) }
+        let header = ColumnMap(header: scanner)
+        guard let columns = EventColumns(header) else {
+            var missing: [String] = []
+            if header.index(userColumn) == nil { missing.append("user") }
+            if header.index(itemColumn) == nil { missing.append("item") }
+            if header.index(typeColumn) == nil { missing.append("type") }
+            if header.index(timeColumn) == nil { missing.append("timestamp") }
+            return .failure(.missingColumns(path: path, missing: missing, found: header.names))
+        }
+        return .success(columns)
+    }
+
+    static func partCount(_ bodyBytes: Int, _ requested: Int) -> Int {
+        let cores = requested > 0 ? requested : ProcessInfo.processInfo.activeProcessorCount
+        return min(cores, max(1, bodyBytes / minimumPartBytes))
+    }
+
+    /// Runs `parse(p, table)` for every part on its own thread, then merges
+    /// the tables in part order into `events` (part 0 parses straight into
+    /// it, so ids items.tsv assigned stay first) and the reports with their
+    /// line numbers shifted to the file's (`firstLine`: lines before the body).
+    static func parseParts(_ count: Int, path: String, firstLine: Int, into events: inout EventTable,
+                           report: inout LoadReport,
+                           _ parse: @Sendable (Int, PartTable) -> Void) -> Result<Void, SnapshotError> {
+        let tables = (0..<count).map { p in PartTable(p == 0 ? events : EventTable()) }
+        events = EventTable()
+        DispatchQueue.concurrentPerform(iterations: count) { p in parse(p, tables[p]) }
+        if let failure = tables.lazy.compactMap(\.failure).first { return .failure(failure) }
+        // Moved out, not shared: absorbing into a table whose arrays the
+        // part still referenced copied every column first.
+        events = tables[0].table
+        tables[0].table = EventTable()
+        var local = LoadReport()
+        var lineBase = firstLine
+        for part in tables {
+            if part !== tables[0] { events.absorb(part.table) }
+            local.absorb(part.report, lineOffset: lineBase)
+            lineBase += part.report.linesScanned
+        }
+        report.absorb(local)
+        if events.count == 0 {
+            return .failure(.noUsableRows(path: path, rejected: local.rowsRejected, samples: local.samples))
+        }
+        return .success(())
     }
 
     /// Parts smaller than this are not worth a thread.
@@ -155,6 +176,8 @@ public enum SnapshotLoader {
     final class PartTable: @unchecked Sendable {
         var table: EventTable
         var report = LoadReport()
+        /// Set when reading the part's bytes failed.
+        var failure: SnapshotError?
         init(_ table: EventTable) { self.table = table }
     }
 
