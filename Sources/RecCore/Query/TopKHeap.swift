@@ -3,8 +3,9 @@
 /// every answer is deterministic whatever order candidates arrive in.
 ///
 /// Storage is allocated once; `reset` makes it reusable for the next query.
-/// The heap operations themselves are static functions over raw storage, so
-/// the build can keep one small heap per item in a flat buffer.
+/// The heap operations are static functions over raw storage, called once
+/// per operation with the arrays' buffers. (The build keeps its rows' best K
+/// with `BestBuffer` instead: appending and cutting beat sifting there.)
 public struct TopKHeap {
     public private(set) var ids: [UInt32]
     public private(set) var scores: [Float]
