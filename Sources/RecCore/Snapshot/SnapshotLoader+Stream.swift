@@ -17,14 +17,14 @@ extension SnapshotLoader {
     /// (pipes, /proc) or it is empty.
     static func loadEvents(path: String, into events: inout EventTable, report: inout LoadReport,
                            parts requestedParts: Int = 0, chunkBytes: Int = 1 << 20) throws(SnapshotError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            throw e == ENOENT ? .fileMissing(path: path) : .unreadable(path: path, errno: e)
+        let fd: Int32, st: stat
+        do {
+            (fd, st) = try FileBytes.open(path)
+        } catch {
+            throw snapshotError(error)
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else {
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else {
             try loadEvents(readFile(path), path: path, into: &events, report: &report, parts: requestedParts)
             return
         }
@@ -74,18 +74,7 @@ extension SnapshotLoader {
 
         /// Reads as much of `range` as the file still has; returns how much.
         func fill(_ into: UnsafeMutablePointer<UInt8>, _ range: Range<Int>, _ failure: inout Int32) -> Int {
-            var done = 0
-            while done < range.count {
-                let n = pread(fd, into + done, range.count - done, off_t(range.lowerBound + done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if n == 0 { break }  // the file shrank while being read
-                done += n
-            }
-            return done
+            FileBytes.read(fd, range, into: into, failure: &failure)
         }
 
         /// The first line start at or after `offset` (the file's size when

@@ -50,10 +50,14 @@ public enum SnapshotLoader {
         do {
             return try FileBytes.read(path)
         } catch {
-            switch error {
-            case .notFound(let p): throw .fileMissing(path: p)
-            case .unreadable(let p, let e): throw .unreadable(path: p, errno: e)
-            }
+            throw snapshotError(error)
+        }
+    }
+
+    static func snapshotError(_ failure: FileBytes.Failure) -> SnapshotError {
+        switch failure {
+        case .notFound(let p): .fileMissing(path: p)
+        case .unreadable(let p, let e): .unreadable(path: p, errno: e)
         }
     }
 

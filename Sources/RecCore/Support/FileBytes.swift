@@ -12,31 +12,54 @@ public enum FileBytes {
         case unreadable(path: String, errno: Int32)
     }
 
-    public static func read(_ path: String) throws(Failure) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens `path` read-only and reads its status; a directory is refused.
+    /// The caller closes the descriptor.
+    public static func open(_ path: String) throws(Failure) -> (fd: Int32, status: stat) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let e = errno
             throw e == ENOENT ? .notFound(path: path) : .unreadable(path: path, errno: e)
         }
-        defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw .unreadable(path: path, errno: errno) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path: path, errno: EISDIR) }
+        if fstat(fd, &st) != 0 {
+            let e = errno
+            close(fd)
+            throw .unreadable(path: path, errno: e)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .unreadable(path: path, errno: EISDIR)
+        }
+        return (fd, st)
+    }
+
+    /// Reads `range` of the file into `into` with pread (so threads can
+    /// share the descriptor); returns how much it got, short only when the
+    /// file ended (shrank) or a read failed, whose errno goes to `failure`.
+    public static func read(_ fd: Int32, _ range: Range<Int>, into: UnsafeMutablePointer<UInt8>, failure: inout Int32) -> Int {
+        var done = 0
+        while done < range.count {
+            let n = pread(fd, into + done, range.count - done, off_t(range.lowerBound + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    public static func read(_ path: String) throws(Failure) -> [UInt8] {
+        let (fd, st) = try open(path)
+        defer { close(fd) }
         if st.st_size > 0 {
-            // Filled straight by read(2): zeroing first added a pass over
+            // Filled straight by the read: zeroing first added a pass over
             // the whole size before the copy.
             var failure: Int32 = 0
             let bytes = [UInt8](unsafeUninitializedCapacity: Int(st.st_size)) { buffer, count in
-                while count < buffer.count {
-                    let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        return
-                    }
-                    if n == 0 { return }  // the file shrank while being read
-                    count += n
-                }
+                count = read(fd, 0..<buffer.count, into: buffer.baseAddress!, failure: &failure)
             }
             if failure != 0 { throw .unreadable(path: path, errno: failure) }
             return bytes
