@@ -63,8 +63,13 @@ enum BestBuffer {
             }
             if target <= j { hi = j } else if target >= i { lo = i } else { break }
         }
+        return worst(keys: keys, count: k)
+    }
+
+    /// The worst of `count` > 0 keys.
+    static func worst(keys: UnsafeMutablePointer<UInt64>, count: Int) -> UInt64 {
         var worst = keys[0]
-        for x in 1..<k { worst = min(worst, keys[x]) }
+        for x in 1..<count { worst = min(worst, keys[x]) }
         return worst
     }
 

@@ -182,6 +182,16 @@ enum NeighborBuilder {
                 }
                 var bestCount = 0
                 var floor = -Float.infinity
+                // Every offer to row i from this shard's earlier rows is in:
+                // the K-th best of them bounds what row i can still keep, so
+                // its own candidates start at that floor, not at nothing.
+                if half && k > 0 && Int(inCounts[i]) >= k {
+                    let keys = inKeys + i * inCapacity
+                    let worst = Int(inCounts[i]) > k ? BestBuffer.cut(keys: keys, count: Int(inCounts[i]), k: k)
+                                                      : BestBuffer.worst(keys: keys, count: k)
+                    inCounts[i] = UInt32(k)
+                    floor = BestBuffer.score(worst)
+                }
                 let countI = UInt32(rowEnd - rowStart)
                 for t in 0..<touchedCount {
                     let j32 = touched[t]
