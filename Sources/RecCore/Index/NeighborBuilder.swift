@@ -1,3 +1,4 @@
+import CEpoll
 import Dispatch
 
 /// Co-occurrence and top-K neighbours per item, the expensive part of a build.
@@ -194,6 +195,12 @@ enum NeighborBuilder {
                 }
                 let countI = UInt32(rowEnd - rowStart)
                 for t in 0..<touchedCount {
+                    // The slot an offer to a later candidate would fill is a
+                    // miss into megabytes of buffers: start it a few ahead.
+                    if half && t + 8 < touchedCount {
+                        let ahead = Int(touched[t + 8])
+                        crecd_prefetch(inKeys + ahead * inCapacity + Int(inCounts[ahead]))
+                    }
                     let j32 = touched[t]
                     let j = Int(j32)
                     let (c, dot) = (acc[j].both, acc[j].dot)
