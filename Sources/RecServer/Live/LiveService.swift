@@ -52,6 +52,9 @@ public final class LiveService: Sendable {
         }
         let index: RecIndex
         do { index = try Daemon.buildIndex(config, directory: snapshot) } catch { throw .snapshot(error) }
+        // The build's transient memory goes back to the kernel, as after a
+        // reload (the allocator keeps freed blocks otherwise: Allocator.swift).
+        _ = crecd_malloc_trim()
         let opened: (EventLog, EventLog.Replay)
         do { opened = try EventLog.open(path: config.dataDir + "/events.log", policy: config.appendFsync) } catch {
             throw .eventLog(error)
