@@ -167,6 +167,14 @@ enum NeighborBuilder {
             while i < itemCount {
                 let rowStart = Int(iOff[i]), rowEnd = Int(iOff[i + 1])
                 for r in rowStart..<rowEnd {
+                    // Each user's history is a random place in arrays bigger
+                    // than L2, so its first lines are misses: start those of
+                    // the user two ahead (the loop stalled on them otherwise).
+                    if r + 2 < rowEnd {
+                        let ahead = half ? Int(pos[r + 2]) + 1 : Int(hOff[Int(iUsers[r + 2])])
+                        crecd_prefetch(hItems.baseAddress! + ahead)
+                        crecd_prefetch(hWeights.baseAddress! + ahead)
+                    }
                     let u = Int(iUsers[r])
                     let a = iWeights[r]
                     let from = half ? Int(pos[r]) + 1 : Int(hOff[u])
