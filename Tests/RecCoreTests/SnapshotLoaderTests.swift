@@ -44,13 +44,13 @@ import RecTestSupport
                 text += "user\(rng.next() % 5_000)\titem-\(rng.next() % 3_000)\tview\t\(1_000 + row)\n"
             }
         }
-        let bytes = Array(text.utf8)
-        #expect(bytes.count > 3 * SnapshotLoader.minimumPartBytes)
+        #expect(text.utf8.count > 3 * SnapshotLoader.minimumPartBytes)
+        let path = Fixtures.directory(["events.tsv": text]) + "/events.tsv"
         func parse(parts: Int) throws -> (EventTable, LoadReport) {
             var events = EventTable()
             events.items.intern("item-2999")
             var report = LoadReport()
-            try SnapshotLoader.loadEvents(bytes, path: "events.tsv", into: &events, report: &report, parts: parts)
+            try SnapshotLoader.loadEvents(path: path, into: &events, report: &report, parts: parts)
             return (events, report)
         }
         let (one, oneReport) = try parse(parts: 1)
@@ -86,7 +86,7 @@ import RecTestSupport
         let path = Fixtures.directory(["events.tsv": text]) + "/events.tsv"
         var memory = EventTable(), streamed = EventTable()
         var memoryReport = LoadReport(), streamedReport = LoadReport()
-        try SnapshotLoader.loadEvents(bytes, path: path, into: &memory, report: &memoryReport, parts: parts)
+        try SnapshotLoader.loadEvents(bytes, path: path, into: &memory, report: &memoryReport)
         try SnapshotLoader.loadEvents(path: path, into: &streamed, report: &streamedReport, parts: parts, chunkBytes: 300)
         #expect(streamed.count == memory.count && memory.count > 79_000)
         #expect(streamed.user == memory.user && streamed.item == memory.item)

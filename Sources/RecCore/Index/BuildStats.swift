@@ -21,11 +21,7 @@ public struct BuildStats: Sendable {
     mutating func time<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
         let start = ContinuousClock.now
         let result = try body()
-        phases.append((name, BuildStats.seconds(ContinuousClock.now - start)))
+        phases.append((name, (ContinuousClock.now - start).inSeconds))
         return result
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

@@ -53,7 +53,7 @@ public enum IndexBuilder {
             }
             return v
         }
-        stats.wallSeconds = BuildStats.seconds(ContinuousClock.now - started)
+        stats.wallSeconds = (ContinuousClock.now - started).inSeconds
         stats.events = events.count
         stats.users = events.users.count
         stats.items = itemCount

@@ -151,8 +151,7 @@ public final class EventLog: Sendable {
     public var fsyncLagSeconds: Double {
         state.withLock { s in
             guard s.dirty else { return 0 }
-            let d = ContinuousClock.now - s.lastSync
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            return (ContinuousClock.now - s.lastSync).inSeconds
         }
     }
 

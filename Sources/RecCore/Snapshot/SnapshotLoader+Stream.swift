@@ -11,7 +11,9 @@ import Glibc
 /// 0.024-0.036 s in this VM), and a large snapshot's file (424 MB for 10M
 /// events) would sit in memory beside the tables parsed from it. Parsed
 /// rows, ids, line numbers and errors are those of
-/// `loadEvents(_:path:into:report:parts:)` on the same bytes.
+/// `loadEvents(_:path:into:report:)` on the same bytes. Names are
+/// re-interned part by part as the parts merge, so ids come out in order of
+/// first appearance exactly as a sequential parse gives them.
 extension SnapshotLoader {
     /// Falls back to reading the whole file when its size is unknown
     /// (pipes, /proc) or it is empty.
@@ -25,7 +27,7 @@ extension SnapshotLoader {
         }
         defer { close(fd) }
         guard (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else {
-            try loadEvents(readFile(path), path: path, into: &events, report: &report, parts: requestedParts)
+            try loadEvents(readFile(path), path: path, into: &events, report: &report)
             return
         }
         let size = Int(st.st_size)
@@ -66,15 +68,10 @@ extension SnapshotLoader {
         func read(_ range: Range<Int>) throws(SnapshotError) -> [UInt8] {
             var failure: Int32 = 0
             let bytes = [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
-                count = fill(buffer.baseAddress!, range, &failure)
+                count = FileBytes.read(fd, range, into: buffer.baseAddress!, failure: &failure)
             }
             if failure != 0 { throw .unreadable(path: path, errno: failure) }
             return bytes
-        }
-
-        /// Reads as much of `range` as the file still has; returns how much.
-        func fill(_ into: UnsafeMutablePointer<UInt8>, _ range: Range<Int>, _ failure: inout Int32) -> Int {
-            FileBytes.read(fd, range, into: into, failure: &failure)
         }
 
         /// The first line start at or after `offset` (the file's size when
@@ -111,7 +108,9 @@ extension SnapshotLoader {
             while at < range.upperBound || carried > 0 {
                 if carried == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // a line longer than the buffer
                 let want = min(buffer.count - carried, range.upperBound - at)
-                let got = buffer.withUnsafeMutableBufferPointer { fill($0.baseAddress! + carried, at..<(at + want), &failure) }
+                let got = buffer.withUnsafeMutableBufferPointer {
+                    FileBytes.read(fd, at..<(at + want), into: $0.baseAddress! + carried, failure: &failure)
+                }
                 if failure != 0 { throw .unreadable(path: path, errno: failure) }
                 at += got
                 let filled = carried + got

@@ -61,14 +61,11 @@ public enum SnapshotLoader {
         }
     }
 
-    /// Parses `events.tsv` content. Separate from `load` so tests can feed bytes.
-    ///
-    /// Big files are cut at line ends into one part per core, parsed in
-    /// parallel, each into its own table, then merged in file order: names
-    /// are re-interned part by part, so ids come out in order of first
-    /// appearance exactly as a sequential parse would give them.
+    /// Parses `events.tsv` content in one part: the reference the streamed,
+    /// parallel `loadEvents(path:...)` is tested against, and its fallback
+    /// for files of unknown size (pipes, /proc).
     public static func loadEvents(_ bytes: [UInt8], path: String, into events: inout EventTable,
-                                  report: inout LoadReport, parts requestedParts: Int = 0) throws(SnapshotError) {
+                                  report: inout LoadReport) throws(SnapshotError) {
         let result: Result<Void, SnapshotError> = bytes.withUnsafeBufferPointer { buf in
             var scanner = TSVScanner(bytes: buf)
             let columns: EventColumns
@@ -77,11 +74,9 @@ public enum SnapshotLoader {
             case .failure(let e): return .failure(e)
             }
             nonisolated(unsafe) let body = UnsafeBufferPointer(rebasing: buf[scanner.position...])
-            let ranges = lineAlignedParts(body, parts: partCount(body.count, requestedParts))
-            return parseParts(ranges.count, path: path, firstLine: scanner.line, into: &events, report: &report) { p, part in
-                part.table.reserve(ranges[p].count / 40)
-                parseRows(UnsafeBufferPointer(rebasing: body[ranges[p]]), columns, path: path,
-                          into: &part.table, report: &part.report)
+            return parseParts(1, path: path, firstLine: scanner.line, into: &events, report: &report) { _, part in
+                part.table.reserve(body.count / 40)
+                parseRows(body, columns, path: path, into: &part.table, report: &part.report)
             }
         }
         try result.get()
@@ -138,24 +133,6 @@ public enum SnapshotLoader {
 
     /// Parts smaller than this are not worth a thread.
     static let minimumPartBytes = 1 << 20
-
-    /// Splits `body` into up to `parts` ranges of about equal size, each
-    /// ending just after a line end (the last at the end of the buffer).
-    static func lineAlignedParts(_ body: UnsafeBufferPointer<UInt8>, parts: Int) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var start = 0
-        for p in 1..<max(1, parts) {
-            var cut = max(start, body.count * p / parts)
-            while cut < body.count && body[cut] != 0x0A { cut += 1 }
-            if cut < body.count { cut += 1 }
-            if cut > start {
-                ranges.append(start..<cut)
-                start = cut
-            }
-        }
-        ranges.append(start..<body.count)
-        return ranges
-    }
 
     /// Where the columns an event needs sit in a header.
     struct EventColumns: Sendable {

@@ -15,3 +15,8 @@ public enum MonotonicClock {
     @inline(__always)
     public static func seconds() -> Int { Int(nanoseconds() / 1_000_000_000) }
 }
+
+extension Duration {
+    /// The duration in seconds, for logs, reports and build phases.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

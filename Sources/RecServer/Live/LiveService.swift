@@ -269,7 +269,7 @@ public final class LiveService: Sendable {
     }
 
     func finish(_ start: ContinuousClock.Instant, ok: Bool, detail: String) {
-        let seconds = Daemon.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).inSeconds
         // A build's transient arrays (parse buffers, co-occurrence rows) are
         // freed by now; without this glibc keeps them in its arenas and the
         // RSS of a daemon that reloads nightly ratchets up to the peak.

@@ -12,7 +12,7 @@ public enum Daemon {
         let dir = directory ?? config.snapshot
         let parseStart = ContinuousClock.now
         let snapshot = try SnapshotLoader.load(directory: dir, parts: config.build.shards)
-        let parseSeconds = seconds(ContinuousClock.now - parseStart)
+        let parseSeconds = (ContinuousClock.now - parseStart).inSeconds
         for issue in snapshot.report.samples {
             Log.warn("row_rejected", ["file": issue.file, "line": issue.line, "reason": issue.reason])
         }
@@ -26,10 +26,6 @@ public enum Daemon {
             "parse_ms": Int(parseSeconds * 1000), "build_ms": Int(index.stats.totalSeconds * 1000),
         ])
         return index
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     /// Blocks until SIGINT or SIGTERM, then stops the server.
