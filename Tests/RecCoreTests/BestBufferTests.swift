@@ -8,12 +8,15 @@ import RecTestSupport
     func keep(_ pairs: [(UInt32, Float)], k: Int, capacity: Int) -> [(UInt32, Float)] {
         let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
         defer { keys.deallocate() }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
+        defer { scratch.deallocate() }
         var count = 0
         var floor = -Float.infinity
         for (id, s) in pairs where k > 0 && s >= floor {
-            BestBuffer.offer(BestBuffer.key(id, s), keys: keys, count: &count, capacity: capacity, k: k, floor: &floor)
+            BestBuffer.offer(BestBuffer.key(id, s), keys: keys, count: &count, capacity: capacity, k: k, floor: &floor,
+                             scratch: scratch)
         }
-        let n = BestBuffer.finish(keys: keys, count: count, k: k)
+        let n = BestBuffer.finish(keys: keys, count: count, k: k, scratch: scratch)
         return (0..<n).map { (BestBuffer.id(keys[$0]), BestBuffer.score(keys[$0])) }
     }
 
@@ -35,6 +38,38 @@ import RecTestSupport
             let kept = keep(pairs, k: k, capacity: capacity)
             #expect(kept.map(\.0) == bestFirst(pairs, k), "trial \(trial): n \(n) k \(k) capacity \(capacity)")
         }
+    }
+
+    /// Cuts `input` directly and returns the kept keys (sorted) and the worst.
+    func cut(_ input: [UInt64], k: Int) -> (kept: [UInt64], worst: UInt64) {
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: input.count)
+        defer { keys.deallocate() }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: input.count)
+        defer { scratch.deallocate() }
+        keys.initialize(from: input, count: input.count)
+        let worst = BestBuffer.cut(keys: keys, count: input.count, k: k, scratch: scratch)
+        return (UnsafeBufferPointer(start: keys, count: k).sorted(by: >), worst)
+    }
+
+    @Test func cut_KeepsTheKLargestKeys_ForEverySplit() {
+        var rng = SplitMix64(seed: 5)
+        for count in 2...40 {
+            for k in 1..<count {
+                let input = (0..<count).map { _ in BestBuffer.key(UInt32(rng.next() % 1000), 1 + Float(rng.next() % 64)) }
+                let expected = Array(input.sorted(by: >).prefix(k))
+                let (kept, worst) = cut(input, k: k)
+                #expect(kept == expected && worst == expected[k - 1], "count \(count) k \(k)")
+            }
+        }
+    }
+
+    @Test func cut_RepeatedKeys_StillEnds() {
+        // The build never repeats a key, but a cut must not spin if one does.
+        let same = [UInt64](repeating: BestBuffer.key(3, 0.5), count: 9)
+        #expect(cut(same, k: 4).kept == Array(same.prefix(4)))
+        let twoLevels = [BestBuffer.key(1, 0.5), BestBuffer.key(1, 0.75), BestBuffer.key(1, 0.5), BestBuffer.key(1, 0.75)]
+        #expect(cut(twoLevels, k: 3).kept == [BestBuffer.key(1, 0.75), BestBuffer.key(1, 0.75), BestBuffer.key(1, 0.5)])
+        #expect(cut([BestBuffer.key(2, 0.25), BestBuffer.key(1, 0.25)], k: 1).kept == [BestBuffer.key(1, 0.25)])
     }
 
     @Test func floorNeverPassesTheKthBest() {

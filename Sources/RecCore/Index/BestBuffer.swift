@@ -25,45 +25,84 @@ enum BestBuffer {
     static func score(_ key: UInt64) -> Float { Float(bitPattern: UInt32(truncatingIfNeeded: key >> 32)) }
 
     /// Appends `key`, cutting back to the best k when full. Callers test
-    /// `score >= floor` first; `floor` only ever rises.
+    /// `score >= floor` first; `floor` only ever rises. `scratch` holds
+    /// `capacity` keys.
     @inline(__always)
     static func offer(_ key: UInt64, keys: UnsafeMutablePointer<UInt64>, count: inout Int, capacity: Int, k: Int,
-                      floor: inout Float) {
+                      floor: inout Float, scratch: UnsafeMutablePointer<UInt64>) {
         keys[count] = key
         count += 1
         if count == capacity {
-            floor = score(cut(keys: keys, count: count, k: k))
+            floor = score(cut(keys: keys, count: count, k: k, scratch: scratch))
             count = k
         }
     }
 
     /// Moves the best k of `count` keys to the front (in no order) and
-    /// returns the worst of them. Requires 0 < k < count.
-    static func cut(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int) -> UInt64 {
-        // Hoare partition around a median-of-three pivot until position
-        // k - 1 separates the best k from the rest. Keys within a buffer are
-        // distinct (ids are), so every pass shrinks the range.
-        var lo = 0, hi = count - 1
-        let target = k - 1
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            if keys[mid] > keys[lo] { keys.swapAt(mid, lo) }
-            if keys[hi] > keys[lo] { keys.swapAt(hi, lo) }
-            if keys[hi] > keys[mid] { keys.swapAt(hi, mid) }
-            let pivot = keys[mid]
-            var i = lo, j = hi
-            while i <= j {
-                while keys[i] > pivot { i += 1 }
-                while pivot > keys[j] { j -= 1 }
-                if i <= j {
-                    keys.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
+    /// returns the worst of them. Requires 0 < k < count; `scratch` holds
+    /// `count` keys.
+    ///
+    /// A quickselect that partitions out of place, between `keys` and
+    /// `scratch`, without branches: every key is stored at both ends of the
+    /// destination and the end it belongs to advances. An in-place Hoare
+    /// partition mispredicts about every other comparison on these random
+    /// keys; this one cut 100 keys to 50 in 0.3 us instead of 0.9 (perf: the
+    /// cuts were a tenth of a build's samples).
+    static func cut(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int,
+                    scratch: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        // Invariant: keys[0 ..< lo] are among the best k; the rest of them
+        // are in src[lo ..< hi].
+        var src = keys, dst = scratch
+        var lo = 0, hi = count
+        while true {
+            let need = k - lo, n = hi - lo
+            if need == 0 { break }
+            if need == n {
+                if src != keys { (keys + lo).update(from: src + lo, count: n) }
+                break
             }
-            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+            let a = src[lo], b = src[lo + n / 2], c = src[hi - 1]
+            var threshold = max(min(a, b), min(max(a, b), c))  // median of three
+            var greater = partition(src, lo, hi, above: threshold, into: dst)
+            if greater == 0 {
+                // The median was the range's largest key (n == 2, or repeats):
+                // take the keys equal to it as the greater side instead.
+                threshold -= 1
+                greater = partition(src, lo, hi, above: threshold, into: dst)
+            }
+            if greater == n {
+                // All keys equal (only repeats can do this): any `need` of them.
+                if dst != keys { (keys + lo).update(from: dst + lo, count: need) }
+                break
+            }
+            if greater >= need {
+                hi = lo + greater
+            } else {
+                if dst != keys { (keys + lo).update(from: dst + lo, count: greater) }
+                lo += greater
+            }
+            swap(&src, &dst)
         }
         return worst(keys: keys, count: k)
+    }
+
+    /// Writes src[lo ..< hi] to dst[lo ..< hi], keys above `threshold` first;
+    /// returns how many are above. Keys are below 2^63 (positive float bits
+    /// on top), so the sign of threshold - key is the comparison: computed
+    /// as arithmetic, it stays branch-free (a `Bool` select became a branch).
+    @inline(__always)
+    private static func partition(_ src: UnsafeMutablePointer<UInt64>, _ lo: Int, _ hi: Int, above threshold: UInt64,
+                                  into dst: UnsafeMutablePointer<UInt64>) -> Int {
+        var l = lo, r = hi - 1
+        for x in lo..<hi {
+            let v = src[x]
+            let minusAbove = Int(truncatingIfNeeded: (Int64(bitPattern: threshold) &- Int64(bitPattern: v)) >> 63)
+            dst[l] = v
+            dst[r] = v
+            l &-= minusAbove
+            r &-= 1 &+ minusAbove
+        }
+        return l - lo
     }
 
     /// The worst of `count` > 0 keys.
@@ -74,20 +113,12 @@ enum BestBuffer {
     }
 
     /// Cuts to at most k keys and sorts them best first. Returns how many.
-    static func finish(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int) -> Int {
+    static func finish(keys: UnsafeMutablePointer<UInt64>, count: Int, k: Int,
+                       scratch: UnsafeMutablePointer<UInt64>) -> Int {
         let n = min(count, k)
-        if count > k { _ = cut(keys: keys, count: count, k: k) }
+        if count > k { _ = cut(keys: keys, count: count, k: k, scratch: scratch) }
         var kept = UnsafeMutableBufferPointer(start: keys, count: n)
         kept.sort(by: >)
         return n
-    }
-}
-
-extension UnsafeMutablePointer where Pointee == UInt64 {
-    @inline(__always)
-    fileprivate func swapAt(_ a: Int, _ b: Int) {
-        let t = self[a]
-        self[a] = self[b]
-        self[b] = t
     }
 }

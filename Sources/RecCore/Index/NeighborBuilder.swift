@@ -152,6 +152,8 @@ enum NeighborBuilder {
         let best = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, ownCapacity))
         defer { best.deallocate() }
         let inCapacity = ShardRows.incomingCapacity(k)
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, ownCapacity, inCapacity))
+        defer { scratch.deallocate() }
         out.lengths.reserveCapacity(itemCount / shards + 1)
         let inKeys = out.incoming, inCounts = out.incomingCounts
         let inFloor = out.incomingFloor
@@ -196,8 +198,9 @@ enum NeighborBuilder {
                 // its own candidates start at that floor, not at nothing.
                 if half && k > 0 && Int(inCounts[i]) >= k {
                     let keys = inKeys + i * inCapacity
-                    let worst = Int(inCounts[i]) > k ? BestBuffer.cut(keys: keys, count: Int(inCounts[i]), k: k)
-                                                      : BestBuffer.worst(keys: keys, count: k)
+                    let n = Int(inCounts[i])
+                    let worst = n > k ? BestBuffer.cut(keys: keys, count: n, k: k, scratch: scratch)
+                                      : BestBuffer.worst(keys: keys, count: k)
                     inCounts[i] = UInt32(k)
                     floor = BestBuffer.score(worst)
                 }
@@ -222,17 +225,17 @@ enum NeighborBuilder {
                     // cannot enter (ties are left to the cut, which breaks them by id).
                     if s >= floor {
                         BestBuffer.offer(BestBuffer.key(j32, s), keys: best, count: &bestCount,
-                                         capacity: ownCapacity, k: k, floor: &floor)
+                                         capacity: ownCapacity, k: k, floor: &floor, scratch: scratch)
                     }
                     if half && s >= inFloor[j] {
                         var n = Int(inCounts[j])
                         BestBuffer.offer(BestBuffer.key(UInt32(i), s), keys: inKeys + j * inCapacity,
-                                         count: &n, capacity: inCapacity, k: k, floor: &inFloor[j])
+                                         count: &n, capacity: inCapacity, k: k, floor: &inFloor[j], scratch: scratch)
                         inCounts[j] = UInt32(n)
                     }
                 }
                 touchedCount = 0
-                let kept = BestBuffer.finish(keys: best, count: bestCount, k: k)
+                let kept = BestBuffer.finish(keys: best, count: bestCount, k: k, scratch: scratch)
                 out.lengths.append(UInt32(kept))
                 for x in 0..<kept {
                     out.ids.append(BestBuffer.id(best[x]))
@@ -252,6 +255,8 @@ enum NeighborBuilder {
         let capacity = k + (incoming ? rows.count * c : 0)
         let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
         defer { keys.deallocate() }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
+        defer { scratch.deallocate() }
         var cursor = 0
         var i = shard
         var x = 0
@@ -268,7 +273,7 @@ enum NeighborBuilder {
                 (keys + n).update(from: r.incoming + i * c, count: count)
                 n += count
             }
-            let kept = BestBuffer.finish(keys: keys, count: n, k: k)
+            let kept = BestBuffer.finish(keys: keys, count: n, k: k, scratch: scratch)
             let at = Int(offsets[i])
             for e in 0..<kept {
                 final.ids![at + e] = BestBuffer.id(keys[e])
