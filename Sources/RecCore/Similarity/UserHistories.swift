@@ -1,3 +1,4 @@
+import CEpoll
 import Foundation
 
 /// Each user's distinct items with an affinity weight: the sum over that
@@ -65,6 +66,7 @@ public struct UserHistories: Sendable {
     init(events: EventTable, config: BuildConfig, referenceTime: Int64, purchases: inout Repurchase.Builder) {
         let userCount = events.users.count, itemCount = events.items.count, n = events.count
         var decay = DecayCache(referenceTime: referenceTime, halfLifeSeconds: config.halfLifeDays * 86_400)
+        let ahead = 12
         // Pass 1: order event indices by item, then stably by user.
         var byItem = [UInt32](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: itemCount + 1)
@@ -80,10 +82,17 @@ public struct UserHistories: Sendable {
         for e in 0..<n { userStart[Int(events.user[e]) + 1] += 1 }
         for u in 0..<userCount { userStart[u + 1] += userStart[u] }
         var cursor = userStart
-        for e in byItem {
-            let u = Int(events.user[Int(e)])
-            ordered[cursor[u]] = e
-            cursor[u] += 1
+        events.user.withUnsafeBufferPointer { user in
+            for x in 0..<n {
+                // Event indices in item order are random places in the
+                // columns: start the reads a few events ahead (the loads
+                // missed otherwise; likewise in pass 2).
+                if x + ahead < n { crecd_prefetch(user.baseAddress! + Int(byItem[x + ahead])) }
+                let e = byItem[x]
+                let u = Int(user[Int(e)])
+                ordered[cursor[u]] = e
+                cursor[u] += 1
+            }
         }
         byItem = []
         // Pass 2: merge repeats of (user, item), then cap each history.
@@ -98,6 +107,11 @@ public struct UserHistories: Sendable {
             var k = userStart[u]
             let end = userStart[u + 1]
             while k < end {
+                if k + ahead < n {
+                    let f = Int(ordered[k + ahead])
+                    events.item.withUnsafeBufferPointer { crecd_prefetch($0.baseAddress! + f) }
+                    events.time.withUnsafeBufferPointer { crecd_prefetch($0.baseAddress! + f) }
+                }
                 let e = Int(ordered[k])
                 let item = events.item[e]
                 let w = config.weights[events.type[e]] * decay.decay(at: events.time[e])
