@@ -26,6 +26,25 @@ import RecTestSupport
         #expect(s.report.rowsRejected == 0)
     }
 
+    @Test func repeatedTimes_ParseAsTheirOwnText() throws {
+        // The parser reuses the previous row's time when the text is the
+        // same: rows that differ, even by one digit or in length, still get
+        // theirs, and a bad time after a good one is still rejected.
+        let s = try load("""
+            user\titem\ttype\ttimestamp
+            u1\tA\tview\t2010-12-01T08:26:00
+            u1\tB\tview\t2010-12-01T08:26:00
+            u1\tC\tview\t2010-12-01T08:26:01
+            u1\tD\tview\t2010-12-01T08:26:0x
+            u1\tE\tview\t1291191960
+            u1\tF\tview\t129119196
+
+            """)
+        #expect(s.events.time == [1_291_191_960, 1_291_191_960, 1_291_191_961, 1_291_191_960, 129_119_196])
+        #expect(s.report.rowsRejected == 1)
+        #expect(s.report.samples.first?.reason.contains("bad timestamp '2010-12-01T08:26:0x'") == true)
+    }
+
     @Test func parallelParts_GiveTheSequentialParse_IdsLinesAndAll() throws {
         // About 3 MB, so it splits into several parts; bad rows sit late in
         // the file, blank lines shift the numbering, items.tsv pre-assigns ids.

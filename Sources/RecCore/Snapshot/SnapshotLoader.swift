@@ -173,6 +173,8 @@ public enum SnapshotLoader {
         // hash table.
         var lastUser = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var lastUid: UInt32 = 0
+        var lastTime = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var lastSeconds: Int64 = 0
         while scanner.next() {
             local.rowsRead += 1
             if scanner.fieldCount < columns.needed {
@@ -186,9 +188,20 @@ public enum SnapshotLoader {
                 local.reject(path, scanner.line, "unknown event type '\(String(decoding: scanner.field(t), as: UTF8.self))' (use view, cart or purchase)")
                 continue
             }
-            guard let time = Timestamp.parse(scanner.field(ts)) else {
-                local.reject(path, scanner.line, "bad timestamp '\(String(decoding: scanner.field(ts), as: UTF8.self))' (use ISO 8601 or Unix seconds)")
-                continue
+            // An order's lines share one time, too: reuse the last parse.
+            let timeBytes = scanner.field(ts)
+            let time: Int64
+            if timeBytes.count == lastTime.count, timeBytes.count > 0,
+               memcmpBytes(timeBytes.baseAddress!, lastTime.baseAddress!, timeBytes.count) {
+                time = lastSeconds
+            } else {
+                guard let t = Timestamp.parse(timeBytes) else {
+                    local.reject(path, scanner.line, "bad timestamp '\(String(decoding: timeBytes, as: UTF8.self))' (use ISO 8601 or Unix seconds)")
+                    continue
+                }
+                time = t
+                lastTime = timeBytes
+                lastSeconds = t
             }
             var quantity: Float = 1
             if let q = columns.quantity {
