@@ -93,32 +93,34 @@ def main():
     load_seconds = time.perf_counter() - t0
     print(f"snapshot {a.snapshot}: {len(rows)} events, {len(users)} users, {len(items)} items")
 
-    # Build time, medians of --runs, all in this one run.
+    # Build time, medians of --runs, all in this one run. The three are
+    # interleaved run by run, so a slow minute on a noisy machine hits all.
+    labels = ("implicit cosine fit, 1 thread", "implicit cosine fit, default threads")
     recd_times, recd_index_times = [], []
+    timings = {label: [] for label in labels}
     for _ in range(a.runs):
         out = recd(a.recbench, ["build", "--snapshot", a.snapshot, "--queries", "1000"])
         total = float(re.search(r"^total \(wall\)\s+([\d.]+)", out, re.M).group(1))
         parse = float(re.search(r"^parse\+intern\s+([\d.]+)", out, re.M).group(1))
         recd_times.append(total)
         recd_index_times.append(total - parse)
-    timings = {}
-    for label, threads in (("implicit cosine fit, 1 thread", 1), ("implicit cosine fit, default threads", 0)):
-        ts = []
-        for _ in range(a.runs):
+        for label, threads in zip(labels, (1, 0)):
             model = CosineRecommender(K=50, num_threads=threads)
             with threadpoolctl.threadpool_limits(1 if threads == 1 else None):
                 t0 = time.perf_counter()
                 model.fit(full, show_progress=False)
-                ts.append(time.perf_counter() - t0)
-        timings[label] = statistics.median(ts)
+                timings[label].append(time.perf_counter() - t0)
     rb = statistics.median(recd_times)
     ri = statistics.median(recd_index_times)
-    print(f"\nbuild (median of {a.runs})                       seconds")
-    print(f"recd build (parse + index)                 {rb:10.3f}")
-    print(f"recd index from parsed events              {ri:10.3f}   (everything but parsing: the counterpart of fit)")
+    runs = lambda ts: " ".join(f"{t:.3f}" for t in ts)
+    print(f"\nbuild (median of {a.runs})                       seconds    runs")
+    print(f"recd build (parse + index)                 {rb:10.3f}   {runs(recd_times)}")
+    print(f"recd index from parsed events              {ri:10.3f}   {runs(recd_index_times)}")
     print(f"implicit: Python load + CSR matrix         {load_seconds:10.3f}   (not counted below)")
-    for label, t in timings.items():
-        print(f"{label:42s} {t:10.3f}   recd build is {t / rb:.2f}x as fast, recd index {t / ri:.2f}x")
+    for label, ts in timings.items():
+        t = statistics.median(ts)
+        print(f"{label:42s} {t:10.3f}   {runs(ts)}")
+        print(f"{'':42s} recd build is {t / rb:.2f}x as fast, recd index {t / ri:.2f}x")
 
     # Quality on the identical split.
     held = leave_last_out(rows, len(users))
