@@ -3,16 +3,16 @@ import RecTestSupport
 @testable import RecCore
 
 @Suite struct BestBufferTests {
-    /// Streams pairs through a buffer the way the build does (test the
-    /// floor, offer, finish) and returns what it kept, best first.
+    /// Streams pairs through a buffer the way the build does (offer,
+    /// finish) and returns what it kept, best first.
     func keep(_ pairs: [(UInt32, Float)], k: Int, capacity: Int) -> [(UInt32, Float)] {
         let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
         defer { keys.deallocate() }
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, capacity))
         defer { scratch.deallocate() }
         var count = 0
-        var floor = -Float.infinity
-        for (id, s) in pairs where k > 0 && s >= floor {
+        var floor: Float = 0
+        for (id, s) in pairs where k > 0 {
             BestBuffer.offer(BestBuffer.key(id, s), keys: keys, count: &count, capacity: capacity, k: k, floor: &floor,
                              scratch: scratch)
         }

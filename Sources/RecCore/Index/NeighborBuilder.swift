@@ -105,7 +105,7 @@ enum NeighborBuilder {
             incomingCounts = .allocate(capacity: max(1, itemCount))
             incomingCounts.initialize(repeating: 0, count: max(1, itemCount))
             incomingFloor = .allocate(capacity: max(1, itemCount))
-            incomingFloor.initialize(repeating: -.infinity, count: max(1, itemCount))
+            incomingFloor.initialize(repeating: 0, count: max(1, itemCount))
         }
 
         deinit {
@@ -192,7 +192,7 @@ enum NeighborBuilder {
                     }
                 }
                 var bestCount = 0
-                var floor = -Float.infinity
+                var floor: Float = 0
                 // Every offer to row i from this shard's earlier rows is in:
                 // the K-th best of them bounds what row i can still keep, so
                 // its own candidates start at that floor, not at nothing.
@@ -223,11 +223,9 @@ enum NeighborBuilder {
                     guard s > 0 && s.isFinite, k > 0 else { continue }
                     // Floors: a score below the worst kept at the last cut
                     // cannot enter (ties are left to the cut, which breaks them by id).
-                    if s >= floor {
-                        BestBuffer.offer(BestBuffer.key(j32, s), keys: best, count: &bestCount,
-                                         capacity: ownCapacity, k: k, floor: &floor, scratch: scratch)
-                    }
-                    if half && s >= inFloor[j] {
+                    BestBuffer.offer(BestBuffer.key(j32, s), keys: best, count: &bestCount,
+                                     capacity: ownCapacity, k: k, floor: &floor, scratch: scratch)
+                    if half {
                         var n = Int(inCounts[j])
                         BestBuffer.offer(BestBuffer.key(UInt32(i), s), keys: inKeys + j * inCapacity,
                                          count: &n, capacity: inCapacity, k: k, floor: &inFloor[j], scratch: scratch)
