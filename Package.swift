@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(name: "recd", dependencies: ["RecServer", "RecCore"]),
         .executableTarget(
             name: "recbench",
-            dependencies: ["RecCore", "RecServer"],
+            dependencies: ["RecCore", "RecServer", "CEpoll"],
             path: "Benchmarks/recbench"
         ),
         .target(name: "RecTestSupport", dependencies: ["RecCore", "RecServer"], path: "Tests/RecTestSupport"),

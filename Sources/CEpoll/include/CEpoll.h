@@ -50,6 +50,17 @@ static inline int cepoll_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CL
 /// so it lives in shim.c.
 int cepoll_accept4(int fd, int flags);
 
+/* cepoll_wait with a nanosecond timeout (epoll_pwait2, falling back to
+   epoll_wait rounded up to milliseconds on kernels before 5.11; it needs
+   _GNU_SOURCE, so it lives in shim.c). An open-loop load generator sleeps
+   until its next send with it instead of spinning on a core the server
+   under test needs. A negative timeout waits without limit. */
+int crecd_epoll_wait_ns(int epfd, int *fds, uint32_t *events, int max, int64_t timeout_ns);
+
+/* This thread's timer slack in ns (the default 50 us makes short sleeps
+   oversleep). prctl is not in Glibc's Swift module. */
+int crecd_set_timer_slack(unsigned long ns);
+
 /* Returns freed heap pages to the kernel (glibc keeps them otherwise).
    Not in Glibc's Swift module. */
 static inline int crecd_malloc_trim(void) { return malloc_trim(0); }
