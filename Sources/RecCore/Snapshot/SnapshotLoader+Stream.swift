@@ -49,7 +49,10 @@ extension SnapshotLoader {
         cuts.append(size)
         let ranges = (0..<count).map { cuts[$0]..<cuts[$0 + 1] }
         let result = parseParts(count, path: path, firstLine: headerLines, into: &events, report: &report) { p, part in
-            part.table.reserve(ranges[p].count / 40)
+            // Part 0 absorbs the others, so it reserves room for the whole
+            // file: growing it there copied its columns into fresh memory
+            // (pages never written cost nothing).
+            part.table.reserve((p == 0 ? size - bodyStart : ranges[p].count) / 40)
             do throws(SnapshotError) {
                 try file.parse(ranges[p], chunkBytes: chunkBytes, columns: columns, into: part)
             } catch {
