@@ -82,7 +82,11 @@ public struct UserHistories: Sendable {
         for e in 0..<n { userStart[Int(events.user[e]) + 1] += 1 }
         for u in 0..<userCount { userStart[u + 1] += userStart[u] }
         var cursor = userStart
+        // On buffers: the arrays' uniqueness checks were a tenth of the pass.
         events.user.withUnsafeBufferPointer { user in
+        byItem.withUnsafeBufferPointer { byItem in
+        ordered.withUnsafeMutableBufferPointer { ordered in
+        cursor.withUnsafeMutableBufferPointer { cursor in
             for x in 0..<n {
                 // Event indices in item order are random places in the
                 // columns: start the reads a few events ahead (the loads
@@ -93,7 +97,7 @@ public struct UserHistories: Sendable {
                 ordered[cursor[u]] = e
                 cursor[u] += 1
             }
-        }
+        }}}}
         byItem = []
         // Pass 2: merge repeats of (user, item), then cap each history.
         var offsets = [UInt32](repeating: 0, count: userCount + 1)
@@ -111,6 +115,7 @@ public struct UserHistories: Sendable {
                     let f = Int(ordered[k + ahead])
                     events.item.withUnsafeBufferPointer { crecd_prefetch($0.baseAddress! + f) }
                     events.time.withUnsafeBufferPointer { crecd_prefetch($0.baseAddress! + f) }
+                    events.type.withUnsafeBufferPointer { crecd_prefetch($0.baseAddress! + f) }
                 }
                 let e = Int(ordered[k])
                 let item = events.item[e]
