@@ -126,7 +126,7 @@ enum LoadBench {
             conns.append(Connection(fd: fd, pipeline: s.pipeline, cursor: (seed * 7919 + c * 104_729) % 1_000_003))
         }
         defer { for c in conns { close(c.fd) } }
-        _ = crecd_set_timer_slack(1_000)
+        _ = crecd_set_timer_slack(1_000)  // the open loop's sleeps end when the send is due
         // epoll, not poll: poll walked all connections' sockets on every
         // call, so the client spent more CPU per request than the server.
         let epfd = cepoll_create()

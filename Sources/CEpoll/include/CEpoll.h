@@ -1,8 +1,9 @@
 #ifndef CEPOLL_H
 #define CEPOLL_H
 
-// The parts of Linux that Swift's Glibc module does not import: epoll,
-// eventfd and accept4 (and glibc's malloc_trim and mallopt, and __builtin_prefetch). Thin wrappers so Swift sees plain
+// The parts of Linux that Swift's Glibc module does not import: epoll
+// (and epoll_pwait2), eventfd, accept4 and prctl, glibc's malloc_trim and
+// mallopt, and __builtin_prefetch. Thin wrappers so Swift sees plain
 // functions and integer constants instead of macros and packed structs.
 
 #include <sys/epoll.h>
