@@ -26,6 +26,21 @@ import RecTestSupport
         #expect(score(.nan) == "0")
     }
 
+    @Test func decimalExponent_IsFloorLog10_AcrossTheDecades() {
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<20000 {
+            let d = Double(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next() % 0x7F00_0000) | 1))
+            #expect(NumberWriter.decimalExponent(d) == Int(log10(d).rounded(.down)), "\(d)")
+        }
+        // Exactly at the decade boundaries inside the compared range (below
+        // 1e-5, log10 decides, as before).
+        for p in -4...15 {
+            let ten = pow(10, Double(p))
+            #expect(NumberWriter.decimalExponent(ten) == p)
+            #expect(NumberWriter.decimalExponent(ten.nextDown) == p - 1)
+        }
+    }
+
     @Test func scores_RoundTripWithinSixDigits_OnRandomValues() {
         var rng = SplitMix64(seed: 1)
         for _ in 0..<5000 {
