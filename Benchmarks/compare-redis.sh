@@ -4,6 +4,11 @@
 # Redis), same client (redis-benchmark), same settings, one run, ratios printed.
 #
 #   Benchmarks/compare-redis.sh [requests]     (needs redis-server, redis-tools)
+#
+# With OPEN_LOOP=1 it also runs recbench load against both servers (one
+# epoll client thread, 50 connections): each one's closed-loop maximum, then
+# Redis ZREVRANGE and recd REC open loop at half of Redis's maximum, latency
+# measured from each request's scheduled send.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
@@ -53,3 +58,24 @@ for opts in "-c 50" "-c 50 -P 16"; do
   awk -v s="$sr" -v r="$rr" -v z="$zr" -v o="$opts" \
     'BEGIN { printf "ratio (%s): SIM/ZREVRANGE %.2f, REC/ZREVRANGE %.2f\n", o, s / z, r / z }'
 done
+
+if [ "${OPEN_LOOP:-0}" = 1 ]; then
+  # One recbench load run; prints "rps p99_ms p99.9_ms" of its only command.
+  load() {
+    local port=$1 mix=$2; shift 2
+    $BIN/recbench load --snapshot "$WORK/snapshot" --port $port --mix $mix --json "$@" \
+      | python3 -c 'import json,sys; r=json.load(sys.stdin); a=r["commands"]["ALL"]; print(round(r["throughput"]), round(a["p99_ms"], 2), round(a["p99.9_ms"], 2))'
+  }
+  printf "\n%-10s %-48s %12s %9s %9s\n" server "recbench load" requests/s p99_ms p99.9_ms
+  read -r zmax zp zpp < <(load $REDIS_PORT zrevrange:1 --duration 5)
+  read -r smax sp spp < <(load $RECD_PORT sim:1 --duration 5)
+  read -r rmax rp rpp < <(load $RECD_PORT rec:1 --duration 5)
+  printf "%-10s %-48s %12s %9s %9s\n" redis "ZREVRANGE closed loop" "$zmax" "$zp" "$zpp"
+  printf "%-10s %-48s %12s %9s %9s\n" recd "SIM closed loop" "$smax" "$sp" "$spp"
+  printf "%-10s %-48s %12s %9s %9s\n" recd "REC closed loop" "$rmax" "$rp" "$rpp"
+  rate=$((zmax / 2))
+  read -r zr zp zpp < <(load $REDIS_PORT zrevrange:1 --duration 10 --rate $rate)
+  read -r rr rp rpp < <(load $RECD_PORT rec:1 --duration 10 --rate $rate)
+  printf "%-10s %-48s %12s %9s %9s\n" redis "ZREVRANGE open loop --rate $rate" "$zr" "$zp" "$zpp"
+  printf "%-10s %-48s %12s %9s %9s\n" recd "REC open loop --rate $rate" "$rr" "$rp" "$rpp"
+fi

@@ -4,9 +4,12 @@ import RecCore
 /// fixed seed, so the send path only copies bytes.
 struct RequestPool {
     enum Kind: Int, CaseIterable {
-        case sim, rec, session, popular
+        /// `zrevrange` is Redis's side of the comparison: `ZREVRANGE sim:<item>
+        /// 0 k-1 WITHSCORES` against the sorted sets `recbench redis-zsets` loads,
+        /// so the same open-loop test can be run against Redis on the same box.
+        case sim, rec, session, popular, zrevrange
 
-        var name: String { ["SIM", "REC", "SESSION", "POPULAR"][rawValue] }
+        var name: String { ["SIM", "REC", "SESSION", "POPULAR", "ZREVRANGE"][rawValue] }
     }
 
     /// Encoded requests per kind.
@@ -26,6 +29,7 @@ struct RequestPool {
                 case .rec: args = ["REC", users.name(UInt32(rng.next() % UInt64(users.count))), "k=\(k)"]
                 case .session: args = ["SESSION", [item(), item(), item()].joined(separator: ","), "k=\(k)"]
                 case .popular: args = ["POPULAR", "k=\(k)"]
+                case .zrevrange: args = ["ZREVRANGE", "sim:" + item(), "0", String(k - 1), "WITHSCORES"]
                 }
                 requests[kind.rawValue].append(RequestPool.encode(args, resp: resp))
             }
