@@ -30,4 +30,31 @@ import Testing
         #expect(interner.lookup("") == ids[3])
         #expect(interner.name(ids[4]) == "ü")
     }
+
+    @Test func namesSharingTheirFirst12Bytes_OrDifferingOnlyInLength_StayDistinct() {
+        // Slots hold a name's length and first 12 bytes: names that agree
+        // there must still be told apart by the rest, at every length.
+        var interner = ByteInterner()
+        var names: [String] = []
+        for length in 0...40 {
+            names.append(String(repeating: "x", count: length))
+            if length > 12 {
+                names.append(String(repeating: "x", count: length - 1) + "y")
+                names.append(String(repeating: "x", count: 12) + "z" + String(repeating: "x", count: length - 13))
+            }
+        }
+        names += ["a", "a\0", "a\0\0", "\0", "000000596104", "0000005961040", "00000059610"]
+        let ids = names.map { interner.intern($0) }
+        #expect(Set(ids).count == names.count)
+        for _ in 0..<3 {  // and again after the table has grown
+            for (name, id) in zip(names, ids) {
+                #expect(interner.lookup(name) == id, "\(name.debugDescription)")
+                #expect(interner.name(id) == name)
+            }
+            for i in 0..<5_000 { interner.intern("filler-\(i)") }
+        }
+        #expect(interner.lookup(String(repeating: "x", count: 41)) == nil)
+        #expect(interner.lookup(String(repeating: "x", count: 12) + "q") == nil)
+        #expect(interner.lookup("a\0\0\0") == nil)
+    }
 }
