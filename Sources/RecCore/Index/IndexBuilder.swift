@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Turns a snapshot into a `RecIndex`: histories first, then the parts built
 /// from them. The expensive part, co-occurrence and top-K per item, runs in
@@ -15,26 +16,41 @@ public enum IndexBuilder {
         let started = ContinuousClock.now
         // The histories pass is single-threaded; what needs only the events
         // is built beside it on another core (unless the build may use only
-        // one, as a reload with reload-shards 1 while serving).
+        // one, as a reload with reload-shards 1 while serving). Those parts
+        // are taken one at a time, longest first, and the histories' thread
+        // takes what is left when it is done: at 10M events they took longer
+        // than the histories.
         let side = SideParts()
         let group = DispatchGroup()
         let sideCatalog = catalog
-        let buildSide: @Sendable () -> Void = {
-            side.popularity = side.stats.time("popularity") {
-                Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
-                           catalog: sideCatalog)
+        // Each part writes its own result and phase only.
+        let sideParts: [@Sendable (String) -> Void] = [
+            { label in side.audiences = side.time("audiences" + label, at: 0) { Audiences(events: events) } },
+            { label in side.rfm = side.time("rfm" + label, at: 1) { RFMTable(events: events, catalog: sideCatalog) } },
+            { label in
+                side.popularity = side.time("popularity" + label, at: 2) {
+                    Popularity(score: popularityScores(events: events, config: config, referenceTime: referenceTime),
+                               catalog: sideCatalog)
+                }
+            },
+        ]
+        let buildSide: @Sendable (String) -> Void = { label in
+            while true {
+                let part = side.next.add(1, ordering: .relaxed).oldValue
+                if part >= sideParts.count { return }
+                sideParts[part](label)
             }
-            side.rfm = side.stats.time("rfm") { RFMTable(events: events, catalog: sideCatalog) }
-            side.audiences = side.stats.time("audiences") { Audiences(events: events) }
         }
-        if config.shards > 1 { DispatchQueue.global().async(group: group, execute: buildSide) } else { buildSide() }
+        if config.shards > 1 {
+            DispatchQueue.global().async(group: group) { buildSide(" (beside histories)") }
+        }
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
             UserHistories(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
         }
+        buildSide(config.shards > 1 ? " (after histories)" : "")
         group.wait()
-        let beside = config.shards > 1 ? " (beside histories)" : ""
-        for (name, seconds) in side.stats.phases { stats.phases.append((name + beside, seconds)) }
+        stats.phases += side.phases.compactMap { $0 }
         let popularity = side.popularity!, rfm = side.rfm!, audiences = side.audiences!
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))
@@ -66,12 +82,29 @@ public enum IndexBuilder {
                         referenceTime: referenceTime, stats: stats, report: snapshot.report)
     }
 
-    /// What the side thread builds; read only after the group joins.
+    /// What is built beside the histories; each part is taken once (the
+    /// counter) and written by its taker only; read after the group joins.
     final class SideParts: @unchecked Sendable {
+        let next = Atomic<Int>(0)
         var popularity: Popularity?
         var rfm: RFMTable?
         var audiences: Audiences?
-        var stats = BuildStats()
+        /// Per part, in the order of the parts.
+        private(set) var phases: UnsafeMutableBufferPointer<(name: String, seconds: Double)?>
+
+        init() {
+            phases = .allocate(capacity: 3)
+            phases.initialize(repeating: nil)
+        }
+
+        deinit { phases.deinitialize().deallocate() }
+
+        func time<R>(_ name: String, at part: Int, _ body: () -> R) -> R {
+            let start = ContinuousClock.now
+            let result = body()
+            phases[part] = (name, (ContinuousClock.now - start).inSeconds)
+            return result
+        }
     }
 
     /// Item vectors from ALS over the affinity matrix (histories are its
