@@ -77,11 +77,19 @@ public struct ByteInterner: Sendable {
     /// Bytes held by the arena, offsets and table.
     public var memoryBytes: Int { arena.capacity + offsets.capacity * 4 + slots.capacity * MemoryLayout<Slot>.stride }
 
+    /// A name of up to 12 bytes is hashed from its prefix words (they are
+    /// built anyway), a longer one byte by byte (FNV-1a); both end in a mix
+    /// so short numeric ids spread over the table.
     @inlinable @inline(__always)
-    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        // FNV-1a, then a final mix so short numeric ids spread over the table.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    static func hash(_ key: UnsafeBufferPointer<UInt8>, _ prefix: Prefix) -> Int {
+        var h: UInt64
+        if key.count <= 12 {
+            h = (UInt64(prefix.a) | UInt64(prefix.b) << 32) &* 0x9E37_79B9_7F4A_7C15
+            h ^= (UInt64(prefix.c) | UInt64(key.count) << 32) &* 0xC2B2_AE3D_27D4_EB4F
+        } else {
+            h = 0xcbf2_9ce4_8422_2325
+            for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
         h ^= h >> 29
         h = h &* 0xbf58_476d_1ce4_e5b9
         h ^= h >> 32
@@ -97,7 +105,7 @@ public struct ByteInterner: Sendable {
     public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> UInt32? {
         let length = ByteInterner.lengthTag(key.count)
         let prefix = Prefix(key)
-        var i = ByteInterner.hash(key) & mask
+        var i = ByteInterner.hash(key, prefix) & mask
         return slots.withUnsafeBufferPointer { table in
             while true {
                 let slot = table[i]
@@ -149,9 +157,10 @@ public struct ByteInterner: Sendable {
     }
 
     mutating func insertSlot(id: UInt32, key: UnsafeBufferPointer<UInt8>) {
-        var i = ByteInterner.hash(key) & mask
+        let prefix = Prefix(key)
+        var i = ByteInterner.hash(key, prefix) & mask
         while slots[i].tag != 0 { i = (i &+ 1) & mask }
-        slots[i] = Slot(tag: ByteInterner.lengthTag(key.count) | (id + 1), prefix: Prefix(key))
+        slots[i] = Slot(tag: ByteInterner.lengthTag(key.count) | (id + 1), prefix: prefix)
     }
 
     mutating func grow() {
