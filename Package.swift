@@ -20,8 +20,8 @@ let package = Package(
         .library(name: "RecServer", targets: ["RecServer"]),
     ],
     targets: [
-        // What Glibc's Swift module does not export: epoll, eventfd, accept4,
-        // malloc_trim, and a cache prefetch hint for the HNSW search.
+        // What Glibc's Swift module does not export: epoll (and epoll_pwait2),
+        // eventfd, accept4, prctl, malloc_trim, mallopt, and a cache prefetch hint.
         .target(name: "CEpoll"),
         .target(
             name: "RecCore",
