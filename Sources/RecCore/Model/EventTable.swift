@@ -30,6 +30,17 @@ public struct EventTable: Sendable {
         quantity.append(q)
     }
 
+    /// Appends rows given column by column (a parser's batch).
+    mutating func append(users: UnsafeBufferPointer<UInt32>, items: UnsafeBufferPointer<UInt32>,
+                         types: UnsafeBufferPointer<EventType>, times: UnsafeBufferPointer<Int64>,
+                         quantities: UnsafeBufferPointer<Float>) {
+        user.append(contentsOf: users)
+        item.append(contentsOf: items)
+        type.append(contentsOf: types)
+        time.append(contentsOf: times)
+        quantity.append(contentsOf: quantities)
+    }
+
     /// Appends another table's events, re-interning its names into this
     /// table's (new names get the next ids, in the other table's order).
     public mutating func absorb(_ other: EventTable) {

@@ -175,6 +175,7 @@ public enum SnapshotLoader {
         var lastUid: UInt32 = 0
         var lastTime = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var lastSeconds: Int64 = 0
+        var batch = RowBatch()
         while scanner.next() {
             local.rowsRead += 1
             if scanner.fieldCount < columns.needed {
@@ -227,8 +228,9 @@ public enum SnapshotLoader {
                 lastUid = uid
             }
             let iid = events.items.intern(itemBytes)
-            events.append(user: uid, item: iid, type: type, time: time, quantity: quantity)
+            batch.add(user: uid, item: iid, type: type, time: time, quantity: quantity, flushingInto: &events)
         }
+        batch.flush(into: &events)
         local.linesScanned = scanner.line
     }
 
