@@ -20,12 +20,14 @@ public enum IndexBuilder {
         // are taken one at a time, longest first, and the histories' thread
         // takes what is left when it is done: at 10M events they took longer
         // than the histories.
+        // The histories and the audiences both start from the events grouped by item.
+        let byItem = events.groupedByItem()
         let side = SideParts()
         let group = DispatchGroup()
         let sideCatalog = catalog
         // Each part writes its own result and phase only.
         let sideParts: [@Sendable (String) -> Void] = [
-            { label in side.audiences = side.time("audiences" + label, at: 0) { Audiences(events: events) } },
+            { label in side.audiences = side.time("audiences" + label, at: 0) { Audiences(events: events, byItem: byItem) } },
             { label in side.rfm = side.time("rfm" + label, at: 1) { RFMTable(events: events, catalog: sideCatalog) } },
             { label in
                 side.popularity = side.time("popularity" + label, at: 2) {
@@ -46,7 +48,8 @@ public enum IndexBuilder {
         }
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
-            UserHistories(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
+            UserHistories(events: events, byItem: byItem, config: config, referenceTime: referenceTime,
+                          purchases: &purchases)
         }
         buildSide(config.shards > 1 ? " (after histories)" : "")
         group.wait()

@@ -30,6 +30,34 @@ public struct EventTable: Sendable {
         quantity.append(q)
     }
 
+    /// Event indices grouped by item, in file order within an item (a
+    /// stable counting sort): item i's events are
+    /// `order[start[i] ..< start[i + 1]]`. The histories and the audiences
+    /// both walk the events this way; a build groups them once for both.
+    struct ByItem: Sendable {
+        let start: [Int]
+        let order: [UInt32]
+    }
+
+    func groupedByItem() -> ByItem {
+        let itemCount = items.count, n = count
+        var start = [Int](repeating: 0, count: itemCount + 1)
+        for e in 0..<n { start[Int(item[e]) + 1] += 1 }
+        for i in 0..<itemCount { start[i + 1] += start[i] }
+        var order = [UInt32](repeating: 0, count: n)
+        var cursor = start
+        order.withUnsafeMutableBufferPointer { order in
+            cursor.withUnsafeMutableBufferPointer { cursor in
+                for e in 0..<n {
+                    let i = Int(item[e])
+                    order[cursor[i]] = UInt32(e)
+                    cursor[i] += 1
+                }
+            }
+        }
+        return ByItem(start: start, order: order)
+    }
+
     /// Appends rows given column by column (a parser's batch).
     mutating func append(users: UnsafeBufferPointer<UInt32>, items: UnsafeBufferPointer<UInt32>,
                          types: UnsafeBufferPointer<EventType>, times: UnsafeBufferPointer<Int64>,

@@ -17,22 +17,12 @@ public struct Audiences: Sendable {
     }
 
     public init(events: EventTable) {
+        self.init(events: events, byItem: events.groupedByItem())
+    }
+
+    init(events: EventTable, byItem: EventTable.ByItem) {
         let itemCount = events.items.count, userCount = events.users.count, n = events.count
-        // Events grouped by item (counting sort).
-        var start = [Int](repeating: 0, count: itemCount + 1)
-        for e in 0..<n { start[Int(events.item[e]) + 1] += 1 }
-        for i in 0..<itemCount { start[i + 1] += start[i] }
-        var order = [UInt32](repeating: 0, count: n)
-        var cursor = start
-        order.withUnsafeMutableBufferPointer { order in
-            cursor.withUnsafeMutableBufferPointer { cursor in
-                for e in 0..<n {
-                    let i = Int(events.item[e])
-                    order[cursor[i]] = UInt32(e)
-                    cursor[i] += 1
-                }
-            }
-        }
+        let start = byItem.start, order = byItem.order
         // Per item: stamps say which users bought it / showed interest, and when.
         var bought = [Int32](repeating: -1, count: userCount)
         var seen = [Int32](repeating: -1, count: userCount)

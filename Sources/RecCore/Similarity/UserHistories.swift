@@ -60,23 +60,17 @@ public struct UserHistories: Sendable {
     /// The same ordered pass collects the purchase runs `Repurchase` needs.
     public init(events: EventTable, config: BuildConfig, referenceTime: Int64) {
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: events.items.count)
-        self.init(events: events, config: config, referenceTime: referenceTime, purchases: &purchases)
+        self.init(events: events, byItem: events.groupedByItem(), config: config, referenceTime: referenceTime,
+                  purchases: &purchases)
     }
 
-    init(events: EventTable, config: BuildConfig, referenceTime: Int64, purchases: inout Repurchase.Builder) {
-        let userCount = events.users.count, itemCount = events.items.count, n = events.count
+    init(events: EventTable, byItem grouped: EventTable.ByItem, config: BuildConfig, referenceTime: Int64,
+         purchases: inout Repurchase.Builder) {
+        let userCount = events.users.count, n = events.count
         var decay = DecayCache(referenceTime: referenceTime, halfLifeSeconds: config.halfLifeDays * 86_400)
         let ahead = 12
-        // Pass 1: order event indices by item, then stably by user.
-        var byItem = [UInt32](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: itemCount + 1)
-        for e in 0..<n { counts[Int(events.item[e]) + 1] += 1 }
-        for i in 0..<itemCount { counts[i + 1] += counts[i] }
-        for e in 0..<n {
-            let i = Int(events.item[e])
-            byItem[counts[i]] = UInt32(e)
-            counts[i] += 1
-        }
+        // Pass 1: event indices by item (given), then stably by user.
+        let byItem = grouped.order
         var ordered = [UInt32](repeating: 0, count: n)
         var userStart = [Int](repeating: 0, count: userCount + 1)
         for e in 0..<n { userStart[Int(events.user[e]) + 1] += 1 }
@@ -98,7 +92,6 @@ public struct UserHistories: Sendable {
                 cursor[u] += 1
             }
         }}}}
-        byItem = []
         // Pass 2: merge repeats of (user, item), then cap each history.
         var offsets = [UInt32](repeating: 0, count: userCount + 1)
         var items: [UInt32] = [], weights: [Float] = [], lastSeen: [Int64] = []

@@ -1,7 +1,6 @@
 import Foundation
 import RecCore
 import Synchronization
-import CEpoll
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,9 +51,7 @@ public final class LiveService: Sendable {
         }
         let index: RecIndex
         do { index = try Daemon.buildIndex(config, directory: snapshot) } catch { throw .snapshot(error) }
-        // The build's transient memory goes back to the kernel, as after a
-        // reload (the allocator keeps freed blocks otherwise: Allocator.swift).
-        _ = crecd_malloc_trim()
+        Allocator.returnFreedMemory()
         let opened: (EventLog, EventLog.Replay)
         do { opened = try EventLog.open(path: config.dataDir + "/events.log", policy: config.appendFsync) } catch {
             throw .eventLog(error)
@@ -270,10 +267,7 @@ public final class LiveService: Sendable {
 
     func finish(_ start: ContinuousClock.Instant, ok: Bool, detail: String) {
         let seconds = (ContinuousClock.now - start).inSeconds
-        // A build's transient arrays (parse buffers, co-occurrence rows) are
-        // freed by now; without this glibc keeps them in its arenas and the
-        // RSS of a daemon that reloads nightly ratchets up to the peak.
-        _ = crecd_malloc_trim()
+        Allocator.returnFreedMemory()
         lastReload.withLock { $0 = ReloadOutcome(finishedAt: Date(), seconds: seconds, ok: ok, detail: detail) }
         if ok { Log.info("reload", ["seconds": seconds, "detail": detail]) } else {
             Log.warn("reload_failed", ["seconds": seconds, "detail": detail])
