@@ -30,7 +30,7 @@ import RecTestSupport
         #expect(lines[1] == "OK")
         // C is now seen (excluded) and boosts B by sim(C,B) = 0.816497.
         #expect(lines[2] == "OK B 1.48316 D 1 (fallback) 1")
-        #expect(lines[3] == "ERR SYNTAX qty must be a positive number, got 'x'")
+        #expect(lines[3] == "ERR SYNTAX qty must be a number from 0.000001 to 1000000000, got 'x'")
         // A brand-new user is known from their first event.
         client.send("EVENT newbie A cart\nREC newbie k=1\n")
         #expect(client.readLines(2) == ["OK", "OK B 0.666667"])

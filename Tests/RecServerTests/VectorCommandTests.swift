@@ -17,7 +17,7 @@ import RecTestSupport
             "OK D 0.993884 B 0.110432",
             "OK A 1 B 0.993884",
             "ERR SYNTAX vector has 3 values; the index's vectors have 2",
-            "ERR SYNTAX vector values must be finite numbers, got 'x'",
+            "ERR SYNTAX vector values must be finite numbers from -1e9 to 1e9, got 'x'",
             "OK B 0.993884 D 0.110432",
             "OK B 0.998165",  // 0.7 x 1 (best co-occurrence) + 0.3 x 0.993884
             "ERR SYNTAX mode must be cf, vec or hybrid, got 'sideways'",

@@ -143,7 +143,7 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
         return items.compactMap { if case .bulk(let s) = $0 { return s } else { return nil } }
     }
 
-    static func parse(_ b: [UInt8], _ at: Int) -> (RESPValue, Int)? {
+    public static func parse(_ b: [UInt8], _ at: Int) -> (RESPValue, Int)? {
         guard at < b.count, let crlf = findCRLF(b, at) else { return nil }
         let line = String(decoding: b[(at + 1)..<crlf], as: UTF8.self)
         let next = crlf + 2

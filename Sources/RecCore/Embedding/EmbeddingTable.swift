@@ -34,6 +34,15 @@ public struct EmbeddingTable: Sendable {
         }
         at = 8
         guard let d = u32(), let n = u32(), d > 0 else { throw .badEmbedding(path: path, line: 0, reason: "bad header") }
+        guard ValueRanges.dimensions.contains(Int(d)) else {
+            throw .badEmbedding(path: path, line: 0, reason: "dimension \(d) is outside \(ValueRanges.dimensions.lowerBound)-\(ValueRanges.dimensions.upperBound)")
+        }
+        // Every row takes at least its id's length word, one id byte and the
+        // values: a count the file cannot hold is refused before anything
+        // is allocated for it.
+        guard UInt64(n) * UInt64(5 + 4 * Int(d)) <= UInt64(bytes.count - 16) else {
+            throw .badEmbedding(path: path, line: 0, reason: "header says \(n) rows of dimension \(d); the file has \(bytes.count) bytes")
+        }
         var table = EmbeddingTable(dimension: Int(d))
         var row = [Float](repeating: 0, count: Int(d))
         for r in stride(from: 1, through: Int(n), by: 1) {
@@ -64,6 +73,7 @@ public struct EmbeddingTable: Sendable {
         bytes.withUnsafeBufferPointer { buf in
             var scanner = TSVScanner(bytes: buf)
             var row: [Float] = []
+            var idScratch: [UInt8] = []
             while scanner.next() {
                 if scanner.fieldCount == 1 && scanner.field(0).isEmpty { continue }
                 // A header: the second field is not a number.
@@ -71,6 +81,11 @@ public struct EmbeddingTable: Sendable {
                 let d = scanner.fieldCount - 1
                 if d < 1 {
                     failure = .badEmbedding(path: path, line: scanner.line, reason: "expected an item id and at least one value")
+                    return
+                }
+                if d > ValueRanges.dimensions.upperBound {
+                    failure = .badEmbedding(path: path, line: scanner.line,
+                                            reason: "\(d) values; the most a vector may have is \(ValueRanges.dimensions.upperBound)")
                     return
                 }
                 if let t = table, d != t.dimension {
@@ -93,7 +108,7 @@ public struct EmbeddingTable: Sendable {
                     row.append(Float(v))
                 }
                 if table == nil { table = EmbeddingTable(dimension: d) }
-                table!.append(item: items.intern(scanner.field(0)), row)
+                table!.append(item: TSVEscape.withUnescaped(scanner.field(0), scratch: &idScratch) { items.intern($0) }, row)
             }
         }
         if let failure { throw failure }

@@ -68,6 +68,6 @@ extension RecIndex {
     /// snapshot events (live events newer than the snapshot count in full).
     @inline(__always)
     public func liveWeight(_ type: EventType, time: Int64) -> Float {
-        config.weights[type] * UserHistories.decay(age: referenceTime - time, halfLifeSeconds: config.halfLifeDays * 86_400)
+        config.weights[type] * UserHistories.decay(age: referenceTime.saturatingMinus(time), halfLifeSeconds: config.halfLifeDays * 86_400)
     }
 }

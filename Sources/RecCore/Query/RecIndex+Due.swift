@@ -21,8 +21,10 @@ extension RecIndex {
             previous = item
             guard Int(item) < itemCount, !scratch.isBlocked(item), passes(item, options) else { continue }
             let interval = repurchase.interval[Int(item)]
-            guard interval > 0, now - last >= interval else { continue }
-            scratch.heap.insert(item, Float(Double(now - last - interval) / 86_400))
+            // Times are checked on the way in (ValueRanges); saturating all the same.
+            let since = now.saturatingMinus(last)
+            guard interval > 0, since >= interval else { continue }
+            scratch.heap.insert(item, Float(Double(since.saturatingMinus(interval)) / 86_400))
         }
         scratch.heap.drainBestFirst { id, s in scratch.result.append(id, s) }
     }

@@ -79,7 +79,7 @@ public struct Repurchase: Sendable {
                 grouped[start[i]..<start[i + 1]].sort()
                 let s = grouped[start[i]..<start[i + 1]]
                 let mid = s.startIndex + s.count / 2
-                interval[i] = s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+                interval[i] = s.count % 2 == 1 ? s[mid] : s[mid - 1] + (s[mid] - s[mid - 1]) / 2  // no sum to overflow
             }
             var offsets = offsets
             for u in 0..<(offsets.count - 1) where offsets[u + 1] < offsets[u] { offsets[u + 1] = offsets[u] }

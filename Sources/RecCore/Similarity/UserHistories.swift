@@ -47,7 +47,7 @@ public struct UserHistories: Sendable {
         mutating func decay(at time: Int64) -> Float {
             let slot = Int((UInt64(bitPattern: time) &* 0x9E37_79B9_7F4A_7C15) >> 56)
             if times[slot] == time { return values[slot] }
-            let d = UserHistories.decay(age: referenceTime - time, halfLifeSeconds: halfLifeSeconds)
+            let d = UserHistories.decay(age: referenceTime.saturatingMinus(time), halfLifeSeconds: halfLifeSeconds)
             times[slot] = time
             values[slot] = d
             return d

@@ -176,6 +176,10 @@ public enum SnapshotLoader {
         var lastTime = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var lastSeconds: Int64 = 0
         var batch = RowBatch()
+        // Ids saved by recd may hold escaped tabs and line ends (TSVEscape);
+        // one scan of the part spares every field the check when none do.
+        let escaped = TSVEscape.mayHoldEscapes(bytes)
+        var scratch: [UInt8] = []
         while scanner.next() {
             local.rowsRead += 1
             if scanner.fieldCount < columns.needed {
@@ -200,6 +204,10 @@ public enum SnapshotLoader {
                     local.reject(path, scanner.line, "bad timestamp '\(String(decoding: timeBytes, as: UTF8.self))' (use ISO 8601 or Unix seconds)")
                     continue
                 }
+                guard ValueRanges.isValidTime(t) else {
+                    local.reject(path, scanner.line, "timestamp '\(String(decoding: timeBytes.prefix(32), as: UTF8.self))' is outside 1970-01-01 to 9999-12-31")
+                    continue
+                }
                 time = t
                 lastTime = timeBytes
                 lastSeconds = t
@@ -216,6 +224,10 @@ public enum SnapshotLoader {
                         local.reject(path, scanner.line, "quantity \(v) is not positive (leave returns out of the snapshot)")
                         continue
                     }
+                    guard ValueRanges.isValidQuantity(v) else {
+                        local.reject(path, scanner.line, "quantity \(v) is above \(Int(ValueRanges.maxQuantity))")
+                        continue
+                    }
                     quantity = Float(v)
                 }
             }
@@ -223,11 +235,13 @@ public enum SnapshotLoader {
             if userBytes.count == lastUser.count, memcmpBytes(userBytes.baseAddress!, lastUser.baseAddress!, userBytes.count) {
                 uid = lastUid
             } else {
-                uid = events.users.intern(userBytes)
+                uid = escaped ? TSVEscape.withUnescaped(userBytes, scratch: &scratch) { events.users.intern($0) }
+                    : events.users.intern(userBytes)
                 lastUser = userBytes
                 lastUid = uid
             }
-            let iid = events.items.intern(itemBytes)
+            let iid = escaped ? TSVEscape.withUnescaped(itemBytes, scratch: &scratch) { events.items.intern($0) }
+                : events.items.intern(itemBytes)
             batch.add(user: uid, item: iid, type: type, time: time, quantity: quantity, flushingInto: &events)
         }
         batch.flush(into: &events)
@@ -249,6 +263,7 @@ public enum SnapshotLoader {
             let price = columns.index(["price", "unit_price"])
             let stock = columns.index(["instock", "in_stock", "available"])
             var local = LoadReport()
+            var scratch: [UInt8] = []
             while scanner.next() {
                 local.rowsRead += 1
                 let n = scanner.fieldCount
@@ -258,8 +273,8 @@ public enum SnapshotLoader {
                 }
                 var priceValue: Float?
                 if let price, price < n, !scanner.field(price).isEmpty {
-                    guard let v = ByteParsing.parseDouble(scanner.field(price)), v.isFinite, v >= 0 else {
-                        local.reject(path, scanner.line, "bad price '\(String(decoding: scanner.field(price), as: UTF8.self))'")
+                    guard let v = ByteParsing.parseDouble(scanner.field(price)), ValueRanges.isValidPrice(v) else {
+                        local.reject(path, scanner.line, "bad price '\(String(decoding: scanner.field(price).prefix(32), as: UTF8.self))' (a number from 0 to 1e12)")
                         continue
                     }
                     priceValue = Float(v)
@@ -272,10 +287,14 @@ public enum SnapshotLoader {
                     }
                     inStock = v
                 }
-                let id = items.intern(scanner.field(i))
+                let id = TSVEscape.withUnescaped(scanner.field(i), scratch: &scratch) { items.intern($0) }
                 catalog.ensureCount(Int(id) + 1)
-                if let title, title < n { catalog.setTitle(id, scanner.field(title)) }
-                if let category, category < n { catalog.setCategory(id, scanner.field(category)) }
+                if let title, title < n {
+                    TSVEscape.withUnescaped(scanner.field(title), scratch: &scratch) { catalog.setTitle(id, $0) }
+                }
+                if let category, category < n {
+                    TSVEscape.withUnescaped(scanner.field(category), scratch: &scratch) { catalog.setCategory(id, $0) }
+                }
                 if let priceValue { catalog.setPrice(id, priceValue) }
                 if let inStock { catalog.setInStock(id, inStock) }
             }

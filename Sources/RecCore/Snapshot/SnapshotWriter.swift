@@ -27,26 +27,26 @@ public enum SnapshotWriter {
             if let u = name.withUnsafeBufferPointer({ events.users.lookup($0) }) { skip[Int(u)] = true }
         }
         for e in 0..<events.count where !skip[Int(events.user[e])] {
-            events.users.withName(events.user[e]) { out.append(contentsOf: $0) }
+            events.users.withName(events.user[e]) { TSVEscape.append($0, to: &out) }
             out.append(0x09)
-            events.items.withName(events.item[e]) { out.append(contentsOf: $0) }
+            events.items.withName(events.item[e]) { TSVEscape.append($0, to: &out) }
             row(type: events.type[e], time: events.time[e], quantity: events.quantity[e], into: &out)
         }
         for (user, e) in live {
-            out.append(contentsOf: user)
+            TSVEscape.append(user, to: &out)
             out.append(0x09)
-            out.append(contentsOf: e.item)
+            TSVEscape.append(e.item, to: &out)
             row(type: e.type, time: e.time, quantity: e.quantity, into: &out)
         }
         var items: [UInt8] = Array("item\ttitle\tcategory\tprice\tinstock\n".utf8)
         let catalog = index.catalog
         for i in 0..<UInt32(index.itemCount) {
-            index.items.withName(i) { items.append(contentsOf: $0) }
+            index.items.withName(i) { TSVEscape.append($0, to: &items) }
             items.append(0x09)
-            items.append(contentsOf: clean(catalog.title(i)))
+            TSVEscape.append(catalog.title(i).utf8, to: &items)
             items.append(0x09)
             let c = catalog.category[Int(i)]
-            if c != Catalog.noCategory { catalog.categories.withName(c) { items.append(contentsOf: $0) } }
+            if c != Catalog.noCategory { catalog.categories.withName(c) { TSVEscape.append($0, to: &items) } }
             items.append(0x09)
             let p = catalog.price[Int(i)]
             if !p.isNaN { items.append(contentsOf: String(p).utf8) }
@@ -73,13 +73,11 @@ public enum SnapshotWriter {
         out.append(0x09)
         out.append(contentsOf: String(time).utf8)
         out.append(0x09)
-        out.append(contentsOf: (quantity == quantity.rounded() ? String(Int(quantity)) : String(quantity)).utf8)
+        // Whole quantities print without ".0"; the loader caps them at 1e9,
+        // but a Float beyond Int's range must never reach Int(_:).
+        let whole = quantity == quantity.rounded() && abs(quantity) < 1e15
+        out.append(contentsOf: (whole ? String(Int64(quantity)) : String(quantity)).utf8)
         out.append(0x0A)
-    }
-
-    /// Tabs and line ends would break the row.
-    static func clean(_ s: String) -> [UInt8] {
-        s.utf8.map { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
     }
 
     /// Removes a directory of plain files (a stale temporary or an old copy).

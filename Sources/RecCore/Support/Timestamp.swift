@@ -32,7 +32,7 @@ public enum Timestamp {
         guard let year = digits(s, 0, 4), s[4] == UInt8(ascii: "-"),
               let month = digits(s, 5, 2), s.count > 7, s[7] == UInt8(ascii: "-"),
               let day = digits(s, 8, 2),
-              (1...12).contains(month), (1...31).contains(day)
+              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
         var hour = 0, minute = 0, second = 0
         var i = 10
@@ -60,12 +60,12 @@ public enum Timestamp {
             if c == UInt8(ascii: "Z") || c == UInt8(ascii: "z") {
                 i += 1
             } else if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
-                guard let oh = digits(s, i + 1, 2) else { return nil }
+                guard let oh = digits(s, i + 1, 2), oh <= 23 else { return nil }
                 var j = i + 3
                 var om = 0
                 if j < s.count, s[j] == UInt8(ascii: ":") { j += 1 }
                 if j < s.count {
-                    guard let m = digits(s, j, 2) else { return nil }
+                    guard let m = digits(s, j, 2), m < 60 else { return nil }
                     om = m
                     j += 2
                 }
@@ -78,6 +78,14 @@ public enum Timestamp {
         if i != s.count { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 in the proleptic Gregorian calendar

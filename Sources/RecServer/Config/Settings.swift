@@ -146,6 +146,8 @@ public enum Settings {
                 apply: int(-1...100_000_000) { $0.slowLogMicros = $1 }),
         Setting(name: "admin-port", defaultValue: "0", help: "HTTP port for /metrics (Prometheus) and /healthz, 0 = off",
                 apply: int(0...65535) { $0.adminPort = $1 }),
+        Setting(name: "max-clock-skew", defaultValue: "600", help: "seconds an EVENT ts= may lie past this machine's clock",
+                apply: int(0...(366 * 86_400)) { $0.maxClockSkew = $1 }),
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

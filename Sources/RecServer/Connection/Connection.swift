@@ -18,6 +18,9 @@ final class Connection {
     var closeWhenFlushed = false
     /// The peer shut down its side; finish replies, then close.
     var peerClosed = false
+    /// Monotonic second after which a lingering close gives up; 0 while the
+    /// connection is not lingering (see `EventLoop.startLingering`).
+    var lingerUntil = 0
     /// A command's reply is being computed off the loop (RELOAD, SAVE):
     /// later commands wait, so replies stay in order.
     var awaitingReply = false

@@ -27,6 +27,12 @@ final class EventLoop: @unchecked Sendable {
     /// Stop reading a client's requests while this much of its output is unsent.
     static let outputHighWater = 256 * 1024
     static let readsPerWakeup = 8
+    /// How long a closing connection's unread input is drained (nginx's
+    /// lingering_time is 30 s; a client that still sends after an error
+    /// reply has had this long to read it).
+    static let lingerSeconds = 2
+    /// Connections now lingering, so the once-a-second scan knows to look.
+    private var lingering = 0
 
     /// Replies computed off the loop, waiting to be queued on their connection.
     private let finished = Mutex<[(fd: Int32, serial: UInt64, bytes: [UInt8])]>([])
@@ -122,6 +128,10 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func service(_ conn: Connection, _ events: UInt32) {
+        if conn.lingerUntil > 0 {
+            drainLingering(conn)
+            return
+        }
         if Selector.isReadable(events) && !conn.closeWhenFlushed && !conn.awaitingReply && conn.pendingOutput < EventLoop.outputHighWater {
             readAvailable(conn)
         }
@@ -136,10 +146,46 @@ final class EventLoop: @unchecked Sendable {
             if conn.inStart == before && !conn.closeWhenFlushed { break }  // an incomplete frame
         }
         if conn.pendingOutput == 0 && (conn.closeWhenFlushed || conn.peerClosed) && !conn.awaitingReply {
-            close(conn)
+            if conn.closeWhenFlushed && !conn.peerClosed { startLingering(conn) } else { close(conn) }
             return
         }
         updateInterest(conn)
+    }
+
+    /// Closing while the client's unread input is still queued makes the
+    /// kernel send RST, which can destroy the last reply (an `ERR PROTOCOL`)
+    /// before the client reads it. So, as nginx's lingering close: shut down
+    /// the write side (the client sees the reply, then end of stream), read
+    /// and discard what still arrives until the client closes or
+    /// `lingerSeconds` pass, then close.
+    func startLingering(_ conn: Connection) {
+        Syscall.shutdownWrite(conn.fd)
+        conn.lingerUntil = MonotonicClock.seconds() + EventLoop.lingerSeconds
+        conn.inStart = 0
+        conn.inEnd = 0
+        lingering += 1
+        if conn.interest != Selector.Interest.read.rawValue {
+            selector.modify(conn.fd, .read)
+            conn.interest = Selector.Interest.read.rawValue
+        }
+        drainLingering(conn)
+    }
+
+    /// Discards a lingering connection's input; closes at its end or deadline.
+    func drainLingering(_ conn: Connection) {
+        for _ in 0..<EventLoop.readsPerWakeup {
+            let result = conn.input.withUnsafeMutableBytes { raw in Syscall.read(conn.fd, raw.baseAddress!, raw.count) }
+            switch result {
+            case .bytes: continue
+            case .wouldBlock:
+                if MonotonicClock.seconds() > conn.lingerUntil { close(conn) }
+                return
+            case .eof, .failed:
+                close(conn)
+                return
+            }
+        }
+        if MonotonicClock.seconds() > conn.lingerUntil { close(conn) }
     }
 
     func readAvailable(_ conn: Connection) {
@@ -301,11 +347,15 @@ final class EventLoop: @unchecked Sendable {
 
     /// The idle timeout and the output stall limit: at most one scan a second.
     func closeIdle() {
-        guard config.idleTimeout > 0 || config.outputStallSeconds > 0 else { return }
+        guard config.idleTimeout > 0 || config.outputStallSeconds > 0 || lingering > 0 else { return }
         let now = MonotonicClock.seconds()
         guard now != lastIdleScan else { return }
         lastIdleScan = now
         for case let conn? in connections where !conn.awaitingReply {
+            if conn.lingerUntil > 0 {
+                if now > conn.lingerUntil { close(conn) }
+                continue
+            }
             if conn.pendingOutput == 0 { conn.lastOutputProgress = now }
             if config.idleTimeout > 0 && now - conn.lastActive > config.idleTimeout && conn.pendingOutput == 0 {
                 Log.debug("idle_timeout", ["fd": conn.fd])
@@ -319,6 +369,7 @@ final class EventLoop: @unchecked Sendable {
 
     func close(_ conn: Connection) {
         guard Int(conn.fd) < connections.count, connections[Int(conn.fd)] === conn else { return }
+        if conn.lingerUntil > 0 { lingering -= 1 }
         selector.remove(conn.fd)
         Glibc.close(conn.fd)
         connections[Int(conn.fd)] = nil

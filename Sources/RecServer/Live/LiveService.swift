@@ -22,6 +22,8 @@ public final class LiveService: Sendable {
     /// The snapshot directory the served index was built from.
     private let snapshotDir: Mutex<String>
     public let lastReload = Mutex<ReloadOutcome?>(nil)
+    /// Log records the last start could not apply (`LogRecord.problem`).
+    public let replaySkipped: Int
 
     public struct ReloadOutcome: Sendable {
         public var finishedAt: Date
@@ -57,12 +59,27 @@ public final class LiveService: Sendable {
             throw .eventLog(error)
         }
         let state = LiveState()
-        for r in opened.1.records { state.apply(r) }
+        let latest = Int64(Date().timeIntervalSince1970) + Int64(config.maxClockSkew)
+        var skipped = 0
+        for (n, r) in opened.1.records.enumerated() {
+            if let problem = r.problem(latestTime: latest) {
+                skipped += 1
+                // Each is logged up to a point; the total always is, and INFO keeps it.
+                if skipped <= 20 { Log.warn("event_log_record_skipped", ["record": n + 1, "reason": problem]) }
+                continue
+            }
+            state.apply(r)
+        }
+        if skipped > 0 {
+            Log.warn("event_log_records_skipped", ["path": opened.0.path, "skipped": skipped,
+                                                   "detail": "records that can no longer be applied; the next SAVE or FORGET rewrites the log without them"])
+        }
         if let damage = opened.1.damage {
             Log.warn("event_log_damaged", ["path": opened.0.path, "detail": damage])
         }
         Log.info("event_log_replayed", ["path": opened.0.path, "records": opened.1.records.count, "events": state.eventCount])
-        let service = LiveService(config: config, store: IndexStore(index), state: state, log: opened.0, snapshot: snapshot)
+        let service = LiveService(config: config, store: IndexStore(index), state: state, log: opened.0, snapshot: snapshot,
+                                  replaySkipped: skipped)
         service.store.update { service.withLive($0) }
         return service
     }
@@ -81,7 +98,8 @@ public final class LiveService: Sendable {
         }
     }
 
-    init(config: ServerConfig, store: IndexStore, state: LiveState, log: EventLog, snapshot: String) {
+    init(config: ServerConfig, store: IndexStore, state: LiveState, log: EventLog, snapshot: String, replaySkipped: Int = 0) {
+        self.replaySkipped = replaySkipped
         self.config = config
         self.store = store
         self.state = state

@@ -27,8 +27,9 @@ public struct Experiment: Sendable, Equatable {
         variants = []
         for w in words.dropFirst() {
             let parts = w.split(separator: ":", maxSplits: 2).map(String.init)
-            guard parts.count >= 2, !parts[0].isEmpty, let weight = Int(parts[1]), weight > 0 else {
-                throw bad("variant:weight with a positive integer weight, got '\(w)'")
+            // Capped so the weights' sum cannot overflow when a user is bucketed.
+            guard parts.count >= 2, !parts[0].isEmpty, let weight = Int(parts[1]), (1...1_000_000).contains(weight) else {
+                throw bad("variant:weight with an integer weight from 1 to 1000000, got '\(w)'")
             }
             var v = Variant(name: parts[0], weight: weight, mode: nil, hybridWeight: nil)
             if parts.count == 3 {

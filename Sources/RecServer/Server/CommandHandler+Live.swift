@@ -8,23 +8,24 @@ extension CommandHandler {
                  _ out: inout [UInt8]) throws(CommandError) -> Action {
         switch command {
         case .event:
-            guard let type = EventType.parse(request[3]) else {
+            // Exactly the three names: the snapshot loader's export synonyms
+            // (buy, click, transaction) are for files, not for new clients.
+            let typeName = request[3]
+            let type: EventType? = ByteParsing.equalsLowercase(typeName, "view") ? .view
+                : ByteParsing.equalsLowercase(typeName, "cart") ? .cart
+                : ByteParsing.equalsLowercase(typeName, "purchase") ? .purchase : nil
+            guard let type else {
                 throw .syntax("event type must be view, cart or purchase, got '\(Request.show(request[3]))'")
             }
-            var event = LiveEvent(item: Array(request[2]), type: type, time: Int64(Date.now.timeIntervalSince1970))
+            let now = Int64(Date.now.timeIntervalSince1970)
+            var event = LiveEvent(item: Array(request[2]), type: type, time: now)
             var experiment: Experiment?
             for i in 4..<request.count {
                 let (name, value) = try option(request[i])
                 if ByteParsing.equalsLowercase(name, "ts") {
-                    guard let t = Timestamp.parse(value) else {
-                        throw .syntax("ts must be Unix seconds or ISO 8601, got '\(Request.show(value))'")
-                    }
-                    event.time = t
+                    event.time = try ArgumentRanges.ts(value, latest: now + Int64(config.maxClockSkew), skew: config.maxClockSkew)
                 } else if ByteParsing.equalsLowercase(name, "qty") {
-                    guard let q = ByteParsing.parseDouble(value), q > 0, q < 1e9 else {
-                        throw .syntax("qty must be a positive number, got '\(Request.show(value))'")
-                    }
-                    event.quantity = Float(q)
+                    event.quantity = try ArgumentRanges.qty(value)
                 } else if ByteParsing.equalsLowercase(name, "exp") {
                     experiment = try self.experiment(named: value)
                 } else {
@@ -54,10 +55,7 @@ extension CommandHandler {
                 } else if ByteParsing.equalsLowercase(name, "category") {
                     patch.category = Array(value)
                 } else if ByteParsing.equalsLowercase(name, "price") {
-                    guard let p = ByteParsing.parseDouble(value), p >= 0 else {
-                        throw .syntax("price must be a number of at least 0, got '\(Request.show(value))'")
-                    }
-                    patch.price = Float(p)
+                    patch.price = try ArgumentRanges.price(value)
                 } else if ByteParsing.equalsLowercase(name, "title") {
                     patch.title = Array(value)
                 } else {
@@ -106,10 +104,8 @@ extension CommandHandler {
         return (token.slice(0, eq), token.slice(eq + 1, token.count))
     }
 
+    /// Any bytes but none at all: snapshot files escape what would break a row (TSVEscape).
     func requireId(_ id: UnsafeBufferPointer<UInt8>, _ what: String) throws(CommandError) {
         if id.isEmpty { throw .syntax("\(what) id must not be empty") }
-        if id.contains(0x09) || id.contains(0x0A) || id.contains(0x0D) {
-            throw .syntax("\(what) id must not contain tabs or line ends (snapshots are tab-separated)")
-        }
     }
 }

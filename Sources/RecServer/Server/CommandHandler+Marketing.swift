@@ -9,15 +9,9 @@ extension CommandHandler {
         for i in from..<request.count {
             let (name, value) = try option(request[i])
             if ByteParsing.equalsLowercase(name, "k") {
-                guard let v = ByteParsing.parseInt(value), v >= 1, v <= config.maxK else {
-                    throw .syntax("k must be an integer from 1 to \(config.maxK) (max-k), got '\(Request.show(value))'")
-                }
-                k = Int(v)
+                k = try ArgumentRanges.k(value, maxK: config.maxK)
             } else if allowSince && ByteParsing.equalsLowercase(name, "since") {
-                guard let d = ByteParsing.parseDouble(value), d > 0 else {
-                    throw .syntax("since must be a number of days > 0, got '\(Request.show(value))'")
-                }
-                since = d
+                since = try ArgumentRanges.sinceDays(value)
             } else {
                 throw .syntax("unknown option '\(Request.show(name))' (options: k\(allowSince ? ", since" : ""))")
             }
@@ -42,6 +36,7 @@ extension CommandHandler {
                 let range = index.histories.range(of: UInt32(u))
                 var norm: Float = 0
                 for h in range { norm += index.histories.weights[h] * index.histories.weights[h] }
+                guard norm > 0 else { continue }  // every weight decayed to 0: no direction to add
                 for h in range { centroid[index.histories.items[h], default: 0] += index.histories.weights[h] / norm.squareRoot() }
             }
             seed = centroid.map { ($0.key, $0.value) }.sorted { $0.item < $1.item }
@@ -66,7 +61,7 @@ extension CommandHandler {
     func audience(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
         let (k, since) = try audienceOptions(request, from: 2, allowSince: true)
         let now = referenceNow(index)
-        let cutoff = since.map { now - Int64($0 * 86_400) } ?? Int64.min
+        let cutoff = since.map { now.saturatingMinus(Int64($0 * 86_400)) } ?? Int64.min
         var latest: [[UInt8]: Int64] = [:]
         var buyers = Set<[UInt8]>()
         let item = index.items.lookup(request[1])
@@ -90,7 +85,7 @@ extension CommandHandler {
         var result = ResultList()
         for (user, t) in rows.prefix(k) {
             let id = user.withUnsafeBufferPointer { names.intern($0) }
-            result.append(id, Float(Double(max(0, now - t)) / 86_400))
+            result.append(id, Float(Double(max(0, now.saturatingMinus(t))) / 86_400))
         }
         if item == nil && rows.isEmpty { result.unknownSubject = true }
         encoder.recommendations(result, names: names, into: &out)
@@ -123,7 +118,7 @@ extension CommandHandler {
                 }
             }
             if !times.isEmpty {
-                let extra = RFMTable.values(purchaseTimes: times.filter { t in values.map { t - $0.lastPurchase >= Repurchase.sameVisit } ?? true },
+                let extra = RFMTable.values(purchaseTimes: times.filter { t in values.map { t.saturatingMinus($0.lastPurchase) >= Repurchase.sameVisit } ?? true },
                                             monetary: spent)
                 values = RFMTable.Values(lastPurchase: max(values?.lastPurchase ?? Int64.min, times.max()!),
                                          orders: (values?.orders ?? 0) + extra.orders, monetary: (values?.monetary ?? 0) + spent)
@@ -133,7 +128,7 @@ extension CommandHandler {
                 return
             }
             let s = index.rfm.scores(v)
-            let days = max(0, (referenceNow(index) - v.lastPurchase) / 86_400)
+            let days = max(0, referenceNow(index).saturatingMinus(v.lastPurchase) / 86_400)
             encoder.fields([("segment", rules.segment(r: s.r, f: s.f, m: s.m)), ("r", String(s.r)), ("f", String(s.f)),
                             ("m", String(s.m)), ("recency_days", String(days)), ("orders", String(v.orders)),
                             ("monetary", String(format: "%.2f", v.monetary))], into: &out)

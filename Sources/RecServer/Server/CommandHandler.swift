@@ -57,7 +57,7 @@ final class CommandHandler {
             encoder.redisError("NOAUTH", "Authentication required; send AUTH <password>", into: &out)
             return .keepOpen
         }
-        if named == .auth { return auth(request, encoder, &out, &authenticated) }
+        if named == .auth && (args.count == 2 || args.count == 3) { return auth(request, encoder, &out, &authenticated) }
         guard let command = named else {
             errorCounts[Command.allCases.count] += 1
             let name = String(decoding: request[0].prefix(64), as: UTF8.self)
@@ -67,7 +67,10 @@ final class CommandHandler {
         commandCounts[command.rawValue] += 1
         let spec = command.spec
         let given = args.count - 1
-        if given < spec.minArgs || (spec.maxArgs >= 0 && given > spec.maxArgs) {
+        // A line's words are its arguments, so `PING hello world` on a
+        // terminal means the message "hello world"; RESP keeps Redis's arity.
+        let restOfLine = encoder.dialect == .line && (command == .ping || command == .echo) && given >= 1
+        if !restOfLine && (given < spec.minArgs || (spec.maxArgs >= 0 && given > spec.maxArgs)) {
             errorCounts[command.rawValue] += 1
             let e = CommandError.arity(command)
             encoder.error(e.code, e.message, into: &out)
@@ -97,10 +100,12 @@ final class CommandHandler {
         view.refresh()
         let index = view.index
         switch command {
-        case .ping:
-            if request.count == 2 { encoder.bulk(request[1], into: &out) } else { encoder.status("PONG", into: &out) }
-        case .echo:
+        case .ping where request.count == 2, .echo where request.count == 2:
             encoder.bulk(request[1], into: &out)
+        case .ping where request.count > 2, .echo:
+            request.joined(from: 1).withUnsafeBufferPointer { encoder.bulk($0, into: &out) }
+        case .ping:
+            encoder.status("PONG", into: &out)
         case .quit:
             encoder.status("OK", into: &out)
             return .close
@@ -179,8 +184,7 @@ final class CommandHandler {
             var now: Int64?
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false) { name, value throws(CommandError) in
                 guard ByteParsing.equalsLowercase(name, "now") else { return false }
-                guard let t = Timestamp.parse(value) else { throw .syntax("now must be Unix seconds or ISO 8601, got '\(Request.show(value))'") }
-                now = t
+                now = try ArgumentRanges.now(value)
                 return true
             }
             withMember(request[1]) { user in
@@ -201,14 +205,24 @@ final class CommandHandler {
             guard let vectors = index.vectors else { throw noVectors() }
             scratch.requestVector.removeAll(keepingCapacity: true)
             var bad: String?
+            var nonZero = false
             forEachListed(request[1]) { v in
-                if let x = ByteParsing.parseDouble(v), x.isFinite { scratch.requestVector.append(Float(x)) } else if bad == nil {
+                if let x = ArgumentRanges.vectorComponent(v) {
+                    scratch.requestVector.append(x)
+                    nonZero = nonZero || x != 0
+                } else if bad == nil {
                     bad = Request.show(v)
                 }
             }
-            if let bad { throw .syntax("vector values must be finite numbers, got '\(bad)'") }
+            if let bad { throw .syntax("vector values must be finite numbers from -1e9 to 1e9, got '\(bad)'") }
             guard scratch.requestVector.count == vectors.dimension else {
                 throw .syntax("vector has \(scratch.requestVector.count) values; the index's vectors have \(vectors.dimension)")
+            }
+            // A vector with no direction (all 0, or too small to square in Float) matches nothing.
+            var norm: Float = 0
+            for x in scratch.requestVector { norm += x * x }
+            guard nonZero, norm > 0, norm.isFinite else {
+                throw .syntax("vector must have a direction: its values are all 0 or too small, got '\(Request.show(request[1]))'")
             }
             index.vectorRecommend(options: options, scratch: scratch)
             encoder.recommendations(scratch.result, names: index.items, into: &out)
@@ -387,15 +401,9 @@ final class CommandHandler {
             }
             let name = token.slice(0, eq), value = token.slice(eq + 1, token.count)
             if ByteParsing.equalsLowercase(name, "k") {
-                guard let k = ByteParsing.parseInt(value), k >= 1, k <= config.maxK else {
-                    throw .syntax("k must be an integer from 1 to \(config.maxK) (max-k), got '\(Request.show(value))'")
-                }
-                options.k = Int(k)
+                options.k = try ArgumentRanges.k(value, maxK: config.maxK)
             } else if ByteParsing.equalsLowercase(name, "ef") {
-                guard let ef = ByteParsing.parseInt(value), ef >= 0, ef <= 10_000 else {
-                    throw .syntax("ef must be an integer from 0 (exact) to 10000, got '\(Request.show(value))'")
-                }
-                options.ef = Int(ef)
+                options.ef = try ArgumentRanges.ef(value)
             } else if ByteParsing.equalsLowercase(name, "category") {
                 if let c = index.catalog.categories.lookup(value) { options.category = .only(c) } else { options.category = .unknown }
             } else if ByteParsing.equalsLowercase(name, "instock") {
@@ -435,6 +443,16 @@ struct Request {
     var count: Int { args.count }
 
     subscript(i: Int) -> UnsafeBufferPointer<UInt8> { bytes.slice(args.starts[i], args.ends[i]) }
+
+    /// Arguments `first...` joined by single spaces (a line's words, decoded).
+    func joined(from first: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        for i in first..<count {
+            if i > first { out.append(0x20) }
+            out.append(contentsOf: self[i])
+        }
+        return out
+    }
 
     /// An argument quoted in an error message, cut short and made printable.
     static func show(_ bytes: UnsafeBufferPointer<UInt8>) -> String {

@@ -44,6 +44,7 @@ enum InfoReport {
             lines.append("event_log_path:\(live.log.path)")
             lines.append("event_log_bytes:\(live.log.size)")
             lines.append("event_log_records:\(live.log.recordCount)")
+            lines.append("replay_skipped_records:\(live.replaySkipped)")
             lines.append("appendfsync:\(live.log.policy.rawValue)")
             lines.append("fsync_lag_seconds:\(live.log.fsyncLagSeconds)")
             lines.append("reload_in_progress:\(live.isReloading ? 1 : 0)")

@@ -40,6 +40,10 @@ public struct ServerConfig: Sendable {
     public var slowLogMicros = 10_000
     /// Port of the HTTP admin endpoint (/metrics, /healthz); 0 = off.
     public var adminPort = 0
+    /// How far past this machine's clock an `EVENT ts=` may lie (seconds):
+    /// clients' clocks drift, but a time years ahead is a mistake that would
+    /// make every item due and become the index's "now" after a SAVE.
+    public var maxClockSkew = 600
     /// Share of the vector score in `REC mode=hybrid`.
     public var hybridWeight: Float = 0.3
     /// Default HNSW candidates per query (`ef=` overrides); 0 = exact scan.

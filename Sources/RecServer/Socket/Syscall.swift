@@ -16,6 +16,11 @@ enum IOResult: Equatable {
 /// Every socket syscall goes through here: EINTR is retried, EAGAIN becomes
 /// `.wouldBlock`, and other failures carry their errno.
 enum Syscall {
+    /// Half-close: the peer reads to the end of what was sent, then EOF.
+    static func shutdownWrite(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> IOResult {
         while true {
             let n = Glibc.read(fd, buffer, count)
