@@ -39,6 +39,7 @@ do {
 }
 
 let server = Server(live: live)
+let shutdown = Daemon.Shutdown()
 do {
     let port = try server.start()
     let index = live.store.load()
@@ -51,5 +52,5 @@ do {
     Log.error("listen_failed", ["error": error.description])
     exit(1)
 }
-Daemon.serveUntilSignalled(server)
+Daemon.serveUntilSignalled(server, shutdown)
 live.log.syncIfDirty()

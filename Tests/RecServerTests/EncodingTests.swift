@@ -62,8 +62,12 @@ import RecTestSupport
 
 @Suite struct ReplyEncoderTests {
     func encode(_ dialect: Dialect, _ body: (ReplyEncoder, inout [UInt8]) -> Void) -> String {
+        encode(ReplyEncoder(dialect: dialect), body)
+    }
+
+    func encode(_ encoder: ReplyEncoder, _ body: (ReplyEncoder, inout [UInt8]) -> Void) -> String {
         var out: [UInt8] = []
-        body(ReplyEncoder(dialect: dialect), &out)
+        body(encoder, &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -80,16 +84,25 @@ import RecTestSupport
         #expect(encode(.line) { $0.text(info, into: &$1) } == "OK uptime_in_seconds:3 items:4\n")
     }
 
-    @Test func recommendations_AreWithScoresArrays_WithAFallbackMarkerPair() {
+    /// Items and scores only, shaped like ZRANGE WITHSCORES in each
+    /// protocol; where they came from only with WITHMETA.
+    @Test func recommendations_AreWithScoresReplies_AndMetaOnlyWhenAsked() {
         let index = Fixtures.tinyIndex()
         let scratch = QueryScratch()
         index.similar(to: index.items.lookup("A"), options: QueryOptions(k: 3), scratch: scratch)
         let resp = encode(.resp) { $0.recommendations(scratch.result, names: index.items, into: &$1) }
-        #expect(resp == "*8\r\n$1\r\nB\r\n$8\r\n0.666667\r\n$1\r\nC\r\n$8\r\n0.408248\r\n$1\r\nD\r\n$1\r\n1\r\n$10\r\n(fallback)\r\n$1\r\n1\r\n")
+        #expect(resp == "*6\r\n$1\r\nB\r\n$8\r\n0.666667\r\n$1\r\nC\r\n$8\r\n0.408248\r\n$1\r\nD\r\n$1\r\n1\r\n")
+        let resp3 = encode(ReplyEncoder(dialect: .resp, resp3: true)) { $0.recommendations(scratch.result, names: index.items, into: &$1) }
+        #expect(resp3 == "*3\r\n*2\r\n$1\r\nB\r\n,0.666667\r\n*2\r\n$1\r\nC\r\n,0.408248\r\n*2\r\n$1\r\nD\r\n,1\r\n")
         let line = encode(.line) { $0.recommendations(scratch.result, names: index.items, into: &$1) }
-        #expect(line == "OK B 0.666667 C 0.408248 D 1 (fallback) 1\n")
+        #expect(line == "OK B 0.666667 C 0.408248 D 1\n")
+        #expect(encode(.line) { $0.recommendations(scratch.result, names: index.items, meta: true, into: &$1) }
+                == "OK B 0.666667 C 0.408248 D 1 (fallback) 1 (unknown) 0\n")
         index.recommend(user: nil, options: QueryOptions(k: 1), scratch: scratch)
-        #expect(encode(.line) { $0.recommendations(scratch.result, names: index.items, into: &$1) } == "OK A 3 (unknown) 1\n")
+        #expect(encode(.resp) { $0.recommendations(scratch.result, names: index.items, meta: true, into: &$1) }
+                == "*2\r\n*2\r\n$1\r\nA\r\n$1\r\n3\r\n*4\r\n$8\r\nfallback\r\n:1\r\n$7\r\nunknown\r\n:1\r\n")
+        #expect(encode(ReplyEncoder(dialect: .resp, resp3: true)) { $0.recommendations(scratch.result, names: index.items, meta: true, into: &$1) }
+                == "*2\r\n*1\r\n*2\r\n$1\r\nA\r\n,3\r\n%2\r\n$8\r\nfallback\r\n:1\r\n$7\r\nunknown\r\n:1\r\n")
     }
 
     @Test func twoDigitScoreLengths_ArePatchedCorrectly() {

@@ -19,7 +19,7 @@ import RecTestSupport
             let lines = c.readLines(6)
             #expect(lines[0...1] == ["OK", "OK"])
             // A and C are u4's now: B = 0.666667 (from A) + 0.816497 (from C).
-            #expect(lines[2] == "OK B 1.48316 D 1 (fallback) 1")
+            #expect(lines[2] == "OK B 1.48316 D 1")
             #expect(lines[3] == lines[2], "the visitor id answers for the merged person")
             #expect(lines[4] == "OK")
             #expect(lines[5].hasPrefix("OK B 1.48316 "), "the visitor's later event went to the member: \(lines[5])")
@@ -35,8 +35,8 @@ import RecTestSupport
         // u5's snapshot history (D) now counts for u4 too.
         #expect(lines[2].hasPrefix("OK "))
         #expect(lines[3] == "OK")
-        #expect(lines[4] == "OK A 3 (unknown) 1", "forgetting the member forgets the visitor")
-        #expect(lines[5] == "OK A 3 (unknown) 1", "and the stitched snapshot user")
+        #expect(lines[4] == "OK A 3", "forgetting the member forgets the visitor")
+        #expect(lines[5] == "OK A 3", "and the stitched snapshot user")
     }
 }
 
@@ -107,7 +107,7 @@ import RecTestSupport
         #expect(aUsers.count == 4 && aUsers.allSatisfy { $0.hasPrefix("a") && $0 != "a0" }, "\(lines[0])")
         let bUsers = lines[1].split(separator: " ").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
         #expect(bUsers.count == 4 && bUsers.allSatisfy { $0.hasPrefix("b") && $0 != "b0" }, "only b's own cluster overlaps: \(lines[1])")
-        #expect(lines[2] == "OK (unknown) 0")
+        #expect(lines[2] == "OK")
         #expect(lines[3].hasPrefix("ERR SYNTAX k must be"))
     }
 
@@ -141,7 +141,7 @@ import RecTestSupport
         #expect(lines[0] == "OK v2 1 v1 3")
         #expect(lines[1] == "OK v2 1")
         #expect(lines[4] == "OK v5 0 v1 3", "a live cart joins, a live purchase leaves")
-        #expect(lines[5] == "OK (unknown) 0")
+        #expect(lines[5] == "OK")
     }
 }
 
@@ -188,19 +188,21 @@ import RecTestSupport
         let server = try TestServer(live: try LiveService.start(config))
         let c = try server.connect()
         c.send("EVENT \(control) A view ts=\(Fixtures.t0)\nEVENT \(blend) A view ts=\(Fixtures.t0)\n"
-               + "REC \(control) k=1 exp=homepage\nREC \(blend) k=2 exp=homepage\n"
+               + "REC \(control) k=1 exp=homepage WITHMETA\nREC \(blend) k=2 exp=homepage WITHMETA\n"
                + "EVENT \(blend) B cart exp=homepage\nEVENT \(blend) B purchase exp=homepage\nEVENT \(control) B view exp=homepage\n"
                + "EXPERIMENT homepage\nREC \(control) exp=nope\n")
         let lines = c.readLines(9)
         // control: co-occurrence from A -> B; blend: by vectors, B (0.994) then D (0.110).
-        #expect(lines[2] == "OK B 0.666667 (variant) control")
-        #expect(lines[3] == "OK B 0.993884 D 0.110432 (variant) blend")
+        #expect(lines[2] == "OK B 0.666667 (fallback) 0 (unknown) 0 (variant) control")
+        #expect(lines[3] == "OK B 0.993884 D 0.110432 (fallback) 0 (unknown) 0 (variant) blend")
         #expect(lines[7] == "OK control:requests 1 control:clicks 1 control:purchases 0 blend:requests 1 blend:clicks 1 blend:purchases 1")
         #expect(lines[8] == "ERR NOEXPERIMENT no experiment 'nope' in config (known: homepage)")
         let r = try server.connect()
-        r.send(resp("REC", control, "k=1", "exp=homepage"))
+        r.send(resp("REC", control, "k=1", "exp=homepage", "WITHMETA") + resp("REC", control, "k=1", "exp=homepage"))
         // control has seen A and B now: C = 0.408248 + 0.816497.
-        #expect(r.readRESP()?.strings == ["C", "1.22474", "(variant)", "control"])
+        #expect(r.readRESP() == .array([.array([.bulk("C"), .bulk("1.22474")]),
+                                        .array([.bulk("fallback"), .integer(0), .bulk("unknown"), .integer(0), .bulk("variant"), .bulk("control")])]))
+        #expect(r.readRESP()?.strings == ["C", "1.22474"], "without WITHMETA: items and scores only")
     }
 
     @Test func badExperimentConfig_IsAClearError() {

@@ -21,7 +21,7 @@ import RecTestSupport
             "OK B 0.993884 D 0.110432",
             "OK B 0.998165",  // 0.7 x 1 (best co-occurrence) + 0.3 x 0.993884
             "ERR SYNTAX mode must be cf, vec or hybrid, got 'sideways'",
-            "OK A 3 (unknown) 1",
+            "OK A 3",
         ])
         let r = try server.connect()
         r.send(resp("VSIM", "A", "k=1"))

@@ -126,6 +126,13 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
     case integer(Int)
     case bulk(String?)
     case array([RESPValue])
+    /// RESP3: `%` (keys and values in turn), `~`, `,`, `_`, `#`, `=` (without its `txt:`).
+    case map([RESPValue])
+    case set([RESPValue])
+    case double(String)
+    case null
+    case boolean(Bool)
+    case verbatim(String)
 
     public var description: String {
         switch self {
@@ -134,6 +141,12 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
         case .integer(let i): ":\(i)"
         case .bulk(let s): s.map { "\"\($0)\"" } ?? "nil"
         case .array(let a): "[" + a.map(\.description).joined(separator: ", ") + "]"
+        case .map(let a): "{" + a.map(\.description).joined(separator: ", ") + "}"
+        case .set(let a): "~[" + a.map(\.description).joined(separator: ", ") + "]"
+        case .double(let d): ",\(d)"
+        case .null: "_"
+        case .boolean(let b): b ? "#t" : "#f"
+        case .verbatim(let s): "=\"\(s)\""
         }
     }
 
@@ -156,8 +169,9 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
             if n < 0 { return (.bulk(nil), next) }
             guard next + n + 2 <= b.count else { return nil }
             return (.bulk(String(decoding: b[next..<(next + n)], as: UTF8.self)), next + n + 2)
-        case UInt8(ascii: "*"):
-            let n = Int(line) ?? 0
+        case UInt8(ascii: "*"), UInt8(ascii: "%"), UInt8(ascii: "~"):
+            guard let count = Int(line) else { return nil }
+            let n = b[at] == UInt8(ascii: "%") ? 2 * count : count
             var items: [RESPValue] = []
             var p = next
             for _ in 0..<max(0, n) {
@@ -165,7 +179,17 @@ public indirect enum RESPValue: Equatable, CustomStringConvertible {
                 items.append(v)
                 p = q
             }
-            return (.array(items), p)
+            switch b[at] {
+            case UInt8(ascii: "%"): return (.map(items), p)
+            case UInt8(ascii: "~"): return (.set(items), p)
+            default: return (.array(items), p)
+            }
+        case UInt8(ascii: ","): return (.double(line), next)
+        case UInt8(ascii: "_"): return line.isEmpty ? (.null, next) : nil
+        case UInt8(ascii: "#"): return line == "t" || line == "f" ? (.boolean(line == "t"), next) : nil
+        case UInt8(ascii: "="):
+            guard let n = Int(line), n >= 4, next + n + 2 <= b.count else { return nil }
+            return (.verbatim(String(decoding: b[(next + 4)..<(next + n)], as: UTF8.self)), next + n + 2)
         default: return nil
         }
     }

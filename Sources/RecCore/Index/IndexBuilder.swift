@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Synchronization
 
@@ -48,7 +49,7 @@ public enum IndexBuilder {
         }
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
-            UserHistories(events: events, byItem: byItem, config: config, referenceTime: referenceTime,
+            UserHistories(events: events, byItem: byItem, config: config,
                           purchases: &purchases)
         }
         buildSide(config.shards > 1 ? " (after histories)" : "")
@@ -144,12 +145,25 @@ public enum IndexBuilder {
         return table
     }
 
+    /// Decayed in Double, where 1,000 half-lives stay representable: in
+    /// Float an item decays to 0 after about 150 half-lives (12 years at 30
+    /// days), which one event stamped today makes of every item in an old
+    /// snapshot. Scores that small are scaled so the top one is 1 (the
+    /// ranking is what counts); others keep their plain sums.
     static func popularityScores(events: EventTable, config: BuildConfig, referenceTime: Int64) -> [Float] {
-        var score = [Float](repeating: 0, count: events.items.count)
-        var decay = UserHistories.DecayCache(referenceTime: referenceTime, halfLifeSeconds: config.halfLifeDays * 86_400)
+        var score = [Double](repeating: 0, count: events.items.count)
+        let halfLife = config.halfLifeDays * 86_400
+        var lastTime = Int64.min, lastDecay = 1.0
         for e in 0..<events.count {
-            score[Int(events.item[e])] += config.weights[events.type[e]] * decay.decay(at: events.time[e])
+            let t = events.time[e]
+            if t != lastTime {
+                lastTime = t
+                lastDecay = halfLife > 0 ? exp2(-Double(max(0, referenceTime.saturatingMinus(t))) / halfLife) : 1
+            }
+            score[Int(events.item[e])] += Double(config.weights[events.type[e]]) * lastDecay
         }
-        return score
+        let top = score.max() ?? 0
+        let scale = top > 0 && top < 1e-20 ? 1 / top : 1
+        return score.map { Float($0 * scale) }
     }
 }

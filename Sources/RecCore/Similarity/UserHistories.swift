@@ -2,7 +2,12 @@ import CEpoll
 import Foundation
 
 /// Each user's distinct items with an affinity weight: the sum over that
-/// user's events of (event-type weight x time decay), as in SAR.
+/// user's events of (event-type weight x time decay), as in SAR. Decay is
+/// measured back from the user's own newest event, not the snapshot's: a
+/// weight then never underflows to 0 for want of recent events elsewhere
+/// (one event stamped today would otherwise erase a 2011 snapshot's every
+/// weight at a 30-day half-life), and one user's new event leaves every
+/// other user's affinities as they were.
 /// Stored as CSR: user `u` owns `items[offsets[u] ..< offsets[u + 1]]`,
 /// sorted by item id.
 public struct UserHistories: Sendable {
@@ -28,27 +33,23 @@ public struct UserHistories: Sendable {
         halfLifeSeconds > 0 ? Float(exp2(-Double(max(0, age)) / halfLifeSeconds)) : 1
     }
 
-    /// Decay factors remembered by timestamp. `exp2` per event was about a
-    /// fifth of the histories pass, while events come in runs sharing one
-    /// time (an order's lines) and a user has few distinct times; a small
+    /// Decay factors remembered by age. `exp2` per event was about a fifth
+    /// of the histories pass, while events come in runs sharing one time (an
+    /// order's lines) and a user has few distinct times; a small
     /// direct-mapped cache returns the very same values for most of them.
-    struct DecayCache {
-        private var times = [Int64](repeating: .min, count: 256)  // .min: empty (no parsed time is)
+    struct AgeDecayCache {
+        private var ages = [Int64](repeating: -1, count: 256)  // -1: empty (ages are >= 0)
         private var values = [Float](repeating: 0, count: 256)
-        let referenceTime: Int64
         let halfLifeSeconds: Double
 
-        init(referenceTime: Int64, halfLifeSeconds: Double) {
-            self.referenceTime = referenceTime
-            self.halfLifeSeconds = halfLifeSeconds
-        }
+        init(halfLifeSeconds: Double) { self.halfLifeSeconds = halfLifeSeconds }
 
         @inline(__always)
-        mutating func decay(at time: Int64) -> Float {
-            let slot = Int((UInt64(bitPattern: time) &* 0x9E37_79B9_7F4A_7C15) >> 56)
-            if times[slot] == time { return values[slot] }
-            let d = UserHistories.decay(age: referenceTime.saturatingMinus(time), halfLifeSeconds: halfLifeSeconds)
-            times[slot] = time
+        mutating func decay(age: Int64) -> Float {
+            let slot = Int((UInt64(bitPattern: age) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+            if ages[slot] == age { return values[slot] }
+            let d = UserHistories.decay(age: age, halfLifeSeconds: halfLifeSeconds)
+            ages[slot] = age
             values[slot] = d
             return d
         }
@@ -58,16 +59,16 @@ public struct UserHistories: Sendable {
     /// (O(events + users + items), no per-user allocation), merges repeats,
     /// and keeps only the `maxHistory` most recent items of long histories.
     /// The same ordered pass collects the purchase runs `Repurchase` needs.
-    public init(events: EventTable, config: BuildConfig, referenceTime: Int64) {
+    public init(events: EventTable, config: BuildConfig) {
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: events.items.count)
-        self.init(events: events, byItem: events.groupedByItem(), config: config, referenceTime: referenceTime,
+        self.init(events: events, byItem: events.groupedByItem(), config: config,
                   purchases: &purchases)
     }
 
-    init(events: EventTable, byItem grouped: EventTable.ByItem, config: BuildConfig, referenceTime: Int64,
+    init(events: EventTable, byItem grouped: EventTable.ByItem, config: BuildConfig,
          purchases: inout Repurchase.Builder) {
         let userCount = events.users.count, n = events.count
-        var decay = DecayCache(referenceTime: referenceTime, halfLifeSeconds: config.halfLifeDays * 86_400)
+        var decay = AgeDecayCache(halfLifeSeconds: config.halfLifeDays * 86_400)
         let ahead = 12
         // Pass 1: event indices by item (given), then stably by user.
         let byItem = grouped.order
@@ -103,6 +104,10 @@ public struct UserHistories: Sendable {
             let begin = items.count
             var k = userStart[u]
             let end = userStart[u + 1]
+            var newest = Int64.min
+            events.time.withUnsafeBufferPointer { time in
+                for x in k..<end { newest = max(newest, time[Int(ordered[x])]) }
+            }
             while k < end {
                 if k + ahead < n {
                     let f = Int(ordered[k + ahead])
@@ -112,7 +117,7 @@ public struct UserHistories: Sendable {
                 }
                 let e = Int(ordered[k])
                 let item = events.item[e]
-                let w = config.weights[events.type[e]] * decay.decay(at: events.time[e])
+                let w = config.weights[events.type[e]] * decay.decay(age: newest.saturatingMinus(events.time[e]))
                 if items.count > begin, items[items.count - 1] == item {
                     weights[weights.count - 1] += w
                     lastSeen[lastSeen.count - 1] = max(lastSeen[lastSeen.count - 1], events.time[e])

@@ -5,6 +5,7 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     case badValue(name: String, value: String, expected: String, origin: String)
     case missingValue(name: String, origin: String)
     case unreadable(path: String)
+    case notAtRunTime(name: String)
 
     public var description: String {
         switch self {
@@ -12,6 +13,7 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badValue(let n, let v, let e, let o): "\(o): bad value '\(v)' for \(n): expected \(e)"
         case .missingValue(let n, let o): "\(o): setting '\(n)' needs a value"
         case .unreadable(let p): "cannot read config file \(p)"
+        case .notAtRunTime(let n): "CONFIG SET: '\(n)' cannot change while recd runs; set it in recd.conf or with --\(n) and restart"
         }
     }
 }

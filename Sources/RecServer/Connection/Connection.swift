@@ -24,8 +24,8 @@ final class Connection {
     /// A command's reply is being computed off the loop (RELOAD, SAVE):
     /// later commands wait, so replies stay in order.
     var awaitingReply = false
-    /// False until AUTH succeeds, when a password is required.
-    var authenticated: Bool
+    /// Protocol, authentication, name, transaction (HELLO, AUTH, CLIENT, MULTI).
+    var client: ClientState
     /// Monotonic seconds of the last request bytes, for the idle timeout.
     var lastActive: Int
     /// Monotonic seconds when output last moved (or was last empty).
@@ -36,9 +36,9 @@ final class Connection {
 
     static let initialInput = 16 * 1024
 
-    init(fd: Int32, serial: UInt64, authenticated: Bool, now: Int) {
+    init(fd: Int32, serial: UInt64, client: ClientState, now: Int) {
         self.serial = serial
-        self.authenticated = authenticated
+        self.client = client
         self.lastActive = now
         self.lastOutputProgress = now
         self.fd = fd

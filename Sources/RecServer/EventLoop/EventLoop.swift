@@ -17,8 +17,11 @@ final class EventLoop: @unchecked Sendable {
     // touched only by the loop's own thread, inside `run()`.
     let selector: Selector
     let listener: ListeningSocket
-    let config: ServerConfig
+    /// The settings now in force (`CONFIG SET` changes them; the handler
+    /// refreshes its copy per command).
+    var config: ServerConfig { handler.config }
     let stats: ServerStats
+    let clients: ClientRegistry
     let handler: CommandHandler
     private let stopping = Atomic<Bool>(false)
     /// Connections by file descriptor (fds are small, dense integers).
@@ -36,15 +39,17 @@ final class EventLoop: @unchecked Sendable {
 
     /// Replies computed off the loop, waiting to be queued on their connection.
     private let finished = Mutex<[(fd: Int32, serial: UInt64, bytes: [UInt8])]>([])
+    /// Connections CLIENT KILL asked this loop to close.
+    private let kills = Mutex<[(fd: Int32, serial: UInt64)]>([])
     private var nextSerial: UInt64 = 0
 
-    init(listener: ListeningSocket, config: ServerConfig, stats: ServerStats, store: IndexStore,
-         live: LiveService? = nil) throws(SocketError) {
+    init(listener: ListeningSocket, runtime: RuntimeConfig, stats: ServerStats, store: IndexStore,
+         live: LiveService? = nil, clients: ClientRegistry) throws(SocketError) {
         self.selector = try Selector()
         self.listener = listener
-        self.config = config
         self.stats = stats
-        self.handler = CommandHandler(config: config, stats: stats, store: store, live: live)
+        self.clients = clients
+        self.handler = CommandHandler(runtime: runtime, stats: stats, store: store, live: live, clients: clients)
         try selector.add(listener.fd, .acceptExclusive)
     }
 
@@ -70,6 +75,7 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == selector.wakeFd {
                     selector.drainWake()
                     deliverFinished()
+                    closeKilled()
                 } else if Int(fd) < connections.count, let conn = connections[Int(fd)] {
                     service(conn, events)
                 }
@@ -111,8 +117,13 @@ final class EventLoop: @unchecked Sendable {
                 }
                 Syscall.setNoDelay(fd)
                 nextSerial += 1
-                let conn = Connection(fd: fd, serial: nextSerial, authenticated: config.requirePass.isEmpty,
-                                      now: MonotonicClock.seconds())
+                let now = MonotonicClock.seconds()
+                let record = ClientRecord(id: clients.newId(), address: Syscall.address(of: fd, peer: true),
+                                          localAddress: Syscall.address(of: fd, peer: false), fd: fd, serial: nextSerial,
+                                          now: now, owner: self)
+                clients.add(record)
+                let conn = Connection(fd: fd, serial: nextSerial,
+                                      client: ClientState(record: record, authenticated: config.requirePass.isEmpty), now: now)
                 if Int(fd) >= connections.count {
                     connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
                 }
@@ -202,6 +213,7 @@ final class EventLoop: @unchecked Sendable {
             switch result {
             case .bytes(let n):
                 conn.lastActive = MonotonicClock.seconds()
+                conn.client.record.lastActive.store(conn.lastActive, ordering: .relaxed)
                 if conn.dialect == nil { conn.dialect = Dialect.detect(firstByte: conn.input[conn.inEnd]) }
                 conn.inEnd += n
                 processInput(conn)
@@ -225,7 +237,6 @@ final class EventLoop: @unchecked Sendable {
     /// Decodes and runs every complete command buffered, replies in order.
     func processInput(_ conn: Connection) {
         guard let dialect = conn.dialect else { return }
-        let encoder = ReplyEncoder(dialect: dialect)
         let limits = config.limits
         conn.input.withUnsafeMutableBufferPointer { buffer in
             while conn.inStart < conn.inEnd && !conn.closeWhenFlushed && !conn.awaitingReply
@@ -234,15 +245,16 @@ final class EventLoop: @unchecked Sendable {
                 case .incomplete:
                     return
                 case .failed(let error):
-                    encoder.error("PROTOCOL", error.description, into: &conn.output)
+                    ReplyEncoder(dialect: dialect, resp3: conn.client.resp3).error("PROTOCOL", error.description, into: &conn.output)
                     conn.closeWhenFlushed = true
                     conn.inStart = conn.inEnd
                     logClientError(error.description)
                     return
                 case .complete(let consumed):
                     conn.inStart += consumed
-                    switch handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output,
-                                        authenticated: &conn.authenticated) {
+                    // Per command: HELLO may switch the protocol mid-batch.
+                    let encoder = ReplyEncoder(dialect: dialect, resp3: conn.client.resp3)
+                    switch handler.handle(conn.args, UnsafeBufferPointer(buffer), encoder, &conn.output, client: &conn.client) {
                     case .keepOpen: break
                     case .close: conn.closeWhenFlushed = true
                     case .deferred(let work): runDeferred(work, for: conn, encoder)
@@ -261,7 +273,7 @@ final class EventLoop: @unchecked Sendable {
         DispatchQueue.global().async { [self] in
             var bytes: [UInt8] = []
             switch work() {
-            case .success(let message): encoder.status(message: "OK " + message, into: &bytes)
+            case .success(let message): encoder.status(message: message.isEmpty ? "OK" : "OK " + message, into: &bytes)
             case .failure(let error): encoder.error(error.code, error.message, into: &bytes)
             }
             finished.withLock { $0.append((fd, serial, bytes)) }
@@ -280,6 +292,25 @@ final class EventLoop: @unchecked Sendable {
             conn.output.append(contentsOf: r.bytes)
             conn.awaitingReply = false
             service(conn, 0)
+        }
+    }
+
+    /// Asks the loop to close a connection (CLIENT KILL); callable from any thread.
+    func requestClose(fd: Int32, serial: UInt64) {
+        kills.withLock { $0.append((fd, serial)) }
+        selector.wakeUp()
+    }
+
+    /// Closes what `requestClose` asked for, once its pending replies are out.
+    func closeKilled() {
+        let list = kills.withLock { k in
+            defer { k.removeAll() }
+            return k
+        }
+        for k in list {
+            guard Int(k.fd) < connections.count, let conn = connections[Int(k.fd)], conn.serial == k.serial else { continue }
+            _ = flush(conn)
+            close(conn)
         }
     }
 
@@ -370,6 +401,7 @@ final class EventLoop: @unchecked Sendable {
     func close(_ conn: Connection) {
         guard Int(conn.fd) < connections.count, connections[Int(conn.fd)] === conn else { return }
         if conn.lingerUntil > 0 { lingering -= 1 }
+        clients.remove(conn.client.record.id)
         selector.remove(conn.fd)
         Glibc.close(conn.fd)
         connections[Int(conn.fd)] = nil

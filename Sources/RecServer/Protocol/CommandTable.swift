@@ -1,8 +1,10 @@
-/// Every command, declared once: dispatch, arity checks, `HELP` and the
-/// README's reference all come from this table.
+/// Every command, declared once: dispatch, arity checks, `HELP`, `COMMAND`
+/// (`INFO`, `DOCS`, `COUNT`, `LIST`: what redis-cli's help and hints and
+/// cluster clients read) and the README's reference all come from this table.
 public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
     case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience, variant, experiment
+    case hello, client, select, reset, time, multi, exec, discard, watch, unwatch, bgsave
 
     public struct Spec: Sendable {
         public let name: String
@@ -11,60 +13,123 @@ public enum Command: Int, CaseIterable, Sendable {
         public let maxArgs: Int
         public let syntax: String
         public let summary: String
+        /// `COMMAND DOCS`' group (redis-cli's `help @group`).
+        public let group: String
+        /// Redis's command flags (`COMMAND INFO`): readonly or write, fast,
+        /// admin, noauth, no_multi (refused inside MULTI), loading, stale.
+        public let flags: [String]
+        /// Position of the key (the user or item the command is about), 0 for
+        /// none: `COMMAND`'s key specs, so cluster clients route by it.
+        public let key: Int
+
+        init(name: String, minArgs: Int, maxArgs: Int, syntax: String, summary: String,
+             group: String = "recommend", flags: [String] = ["readonly", "fast"], key: Int = 0) {
+            self.name = name
+            self.minArgs = minArgs
+            self.maxArgs = maxArgs
+            self.syntax = syntax
+            self.summary = summary
+            self.group = group
+            self.flags = flags
+            self.key = key
+        }
     }
 
     public var spec: Spec { Command.specs[rawValue] }
 
-    public static let filterSyntax = "[k=N] [category=C] [instock=1] [exclude=a,b,...]"
+    public static let filterSyntax = "[k=N] [category=C] [instock=1] [exclude=a,b,...] [WITHMETA]"
 
     public static let specs: [Spec] = [
-        Spec(name: "PING", minArgs: 0, maxArgs: 1, syntax: "PING [message]", summary: "liveness check; replies PONG or the message"),
-        Spec(name: "ECHO", minArgs: 1, maxArgs: 1, syntax: "ECHO message", summary: "replies the message"),
-        Spec(name: "QUIT", minArgs: 0, maxArgs: 0, syntax: "QUIT", summary: "replies OK and closes the connection"),
-        Spec(name: "INFO", minArgs: 0, maxArgs: 1, syntax: "INFO [section]", summary: "server, index and client figures"),
-        Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands"),
+        Spec(name: "PING", minArgs: 0, maxArgs: 1, syntax: "PING [message]", summary: "liveness check; replies PONG or the message",
+             group: "connection", flags: ["fast", "stale"]),
+        Spec(name: "ECHO", minArgs: 1, maxArgs: 1, syntax: "ECHO message", summary: "replies the message",
+             group: "connection", flags: ["fast", "stale"]),
+        Spec(name: "QUIT", minArgs: 0, maxArgs: 0, syntax: "QUIT", summary: "replies OK and closes the connection",
+             group: "connection", flags: ["noauth", "fast", "stale"]),
+        Spec(name: "INFO", minArgs: 0, maxArgs: -1, syntax: "INFO [section ...]", summary: "server, index and client figures",
+             group: "server", flags: ["stale"]),
+        Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands", group: "server", flags: ["stale"]),
         Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
-             summary: "items most similar to the item (customers who bought X also bought)"),
+             summary: "items most similar to the item (customers who bought X also bought)", key: 1),
         Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1] [mode=cf|vec|hybrid] [exp=NAME]",
-             summary: "personal picks from the user's weighted, time-decayed history"),
+             summary: "personal picks from the user's weighted, time-decayed history", key: 1),
         Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
              summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
         Spec(name: "POPULAR", minArgs: 0, maxArgs: -1, syntax: "POPULAR \(filterSyntax)",
              summary: "trending items by time-decayed popularity"),
-        Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [...]",
-             summary: "empty reply, so redis-cli's start-up probe succeeds"),
-        Spec(name: "CONFIG", minArgs: 2, maxArgs: 2, syntax: "CONFIG GET name",
-             summary: "[name, value] of a setting; Redis's save and appendonly answer as recd has them"),
+        Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [COUNT | LIST | INFO name ... | DOCS name ...]",
+             summary: "the command table, as Redis describes its own: arity, flags, key positions, documentation",
+             group: "server", flags: ["stale", "loading"]),
+        Spec(name: "CONFIG", minArgs: 1, maxArgs: -1, syntax: "CONFIG GET pattern ... | CONFIG SET name value ...",
+             summary: "settings by name or glob (save, appendonly and databases answer as recd has them); SET changes those that can change at run time",
+             group: "server", flags: ["admin", "stale"]),
         Spec(name: "EVENT", minArgs: 3, maxArgs: 6, syntax: "EVENT user item view|cart|purchase [ts=T] [qty=N] [exp=NAME]",
-             summary: "records what a visitor did; logged before the reply, the next REC sees it"),
+             summary: "records what a visitor did; logged before the reply, the next REC sees it",
+             group: "live", flags: ["write", "fast"], key: 1),
         Spec(name: "ITEM", minArgs: 2, maxArgs: 5, syntax: "ITEM item [instock=0|1] [category=C] [price=P] [title=T]",
-             summary: "catalog change, visible to filters at once; a new id adds the item"),
+             summary: "catalog change, visible to filters at once; a new id adds the item", group: "live", flags: ["write"]),
         Spec(name: "FORGET", minArgs: 1, maxArgs: 1, syntax: "FORGET user",
-             summary: "removes the user's history from memory and their events from the event log"),
+             summary: "removes the user's history from memory and their events from the event log",
+             group: "live", flags: ["write"], key: 1),
         Spec(name: "DUE", minArgs: 1, maxArgs: -1, syntax: "DUE user \(filterSyntax) [now=T]",
-             summary: "items the user buys again whose usual interval has passed, most overdue first, with days overdue"),
+             summary: "items the user buys again whose usual interval has passed, most overdue first, with days overdue", key: 1),
         Spec(name: "RELOAD", minArgs: 0, maxArgs: 2, syntax: "RELOAD [dir] [async]",
-             summary: "rebuilds from a snapshot while serving, then swaps; live events since the snapshot stay"),
+             summary: "rebuilds from a snapshot while serving, then swaps; live events since the snapshot stay",
+             group: "server", flags: ["admin", "no_multi"]),
         Spec(name: "SAVE", minArgs: 0, maxArgs: 0, syntax: "SAVE",
-             summary: "writes the current state as a new snapshot in data-dir and empties the event log"),
+             summary: "writes the current state as a new snapshot in data-dir and empties the event log; replies OK when done",
+             group: "server", flags: ["admin", "no_multi"]),
         Spec(name: "AUTH", minArgs: 1, maxArgs: 2, syntax: "AUTH [default] password",
-             summary: "unlocks the connection when requirepass is set"),
-        Spec(name: "VSIM", minArgs: 1, maxArgs: -1, syntax: "VSIM item \(filterSyntax)",
-             summary: "items whose vectors are nearest the item's (looks alike; works for items nobody bought yet)"),
-        Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax)",
-             summary: "items nearest a query vector, e.g. from a text model"),
+             summary: "unlocks the connection when requirepass is set", group: "connection", flags: ["noauth", "fast", "stale"]),
+        Spec(name: "VSIM", minArgs: 1, maxArgs: -1,
+             syntax: "VSIM items ELE item | VSIM items VALUES n v1 ... vn | VSIM items FP32 blob [WITHSCORES] [WITHATTRIBS] [COUNT n] [EF n] [EPSILON d] [TRUTH] [NOTHREAD] | VSIM item \(filterSyntax) [ef=N]",
+             summary: "items whose vectors are nearest the item's or a vector's (Redis 8 vector-set syntax over the set 'items', or recd's with filters)",
+             group: "vector", key: 1),
+        Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax) [ef=N]",
+             summary: "items nearest a query vector, e.g. from a text model", group: "vector"),
         Spec(name: "ALIAS", minArgs: 2, maxArgs: 2, syntax: "ALIAS from to",
-             summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`"),
+             summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`",
+             group: "live", flags: ["write"], key: 1),
         Spec(name: "SEGMENT", minArgs: 1, maxArgs: 1, syntax: "SEGMENT user | SEGMENT COUNT",
-             summary: "the user's RFM scores (1-5) and segment; COUNT: buyers per segment"),
-        Spec(name: "LOOKALIKE", minArgs: 1, maxArgs: 2, syntax: "LOOKALIKE user|segment [k=100]",
-             summary: "users most like a user, or like a segment's centroid, by their histories; seeds left out"),
-        Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 3, syntax: "AUDIENCE item [k=100] [since=days]",
-             summary: "users who viewed or carted the item without buying it, most recent first, scored in days ago"),
+             summary: "the user's RFM scores (1-5) and segment; COUNT: buyers per segment", group: "marketing", key: 1),
+        Spec(name: "LOOKALIKE", minArgs: 1, maxArgs: 3, syntax: "LOOKALIKE user|segment [k=100] [WITHMETA]",
+             summary: "users most like a user, or like a segment's centroid, by their histories; seeds left out",
+             group: "marketing", flags: ["readonly"], key: 1),
+        Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 4, syntax: "AUDIENCE item [k=100] [since=days] [WITHMETA]",
+             summary: "users who viewed or carted the item without buying it, most recent first, scored in days ago",
+             group: "marketing", flags: ["readonly"], key: 1),
         Spec(name: "VARIANT", minArgs: 2, maxArgs: 2, syntax: "VARIANT user experiment",
-             summary: "the user's stable variant of an experiment from config"),
+             summary: "the user's stable variant of an experiment from config", group: "marketing", key: 1),
         Spec(name: "EXPERIMENT", minArgs: 1, maxArgs: 1, syntax: "EXPERIMENT name",
-             summary: "requests (REC exp=), clicks and purchases (EVENT exp=) per variant since start"),
+             summary: "requests (REC exp=), clicks and purchases (EVENT exp=) per variant since start", group: "marketing"),
+        Spec(name: "HELLO", minArgs: 0, maxArgs: 6, syntax: "HELLO [2|3] [AUTH username password] [SETNAME name]",
+             summary: "picks the protocol (RESP2 or RESP3), optionally authenticates and names the connection; replies the server's map",
+             group: "connection", flags: ["noauth", "fast", "stale", "loading"]),
+        Spec(name: "CLIENT", minArgs: 1, maxArgs: -1,
+             syntax: "CLIENT SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | ID | INFO | LIST [ID id ...] | KILL addr | KILL ID id",
+             summary: "the connection's name and library, its id, the list of connections, closing one", group: "connection",
+             flags: ["stale", "loading"]),
+        Spec(name: "SELECT", minArgs: 1, maxArgs: 1, syntax: "SELECT 0",
+             summary: "recd has one database, 0; other numbers are an error", group: "connection", flags: ["fast", "stale"]),
+        Spec(name: "RESET", minArgs: 0, maxArgs: 0, syntax: "RESET",
+             summary: "back to a new connection's state: RESP2, no name, no transaction, not authenticated if a password is set",
+             group: "connection", flags: ["noauth", "fast", "stale"]),
+        Spec(name: "TIME", minArgs: 0, maxArgs: 0, syntax: "TIME", summary: "the server's clock: Unix seconds and microseconds",
+             group: "server", flags: ["fast", "stale"]),
+        Spec(name: "MULTI", minArgs: 0, maxArgs: 0, syntax: "MULTI",
+             summary: "starts a transaction: later commands are queued until EXEC (RESP only)", group: "transactions",
+             flags: ["fast", "no_multi"]),
+        Spec(name: "EXEC", minArgs: 0, maxArgs: 0, syntax: "EXEC",
+             summary: "runs the queued commands in order, back to back, and replies with their replies", group: "transactions",
+             flags: ["no_multi"]),
+        Spec(name: "DISCARD", minArgs: 0, maxArgs: 0, syntax: "DISCARD", summary: "drops the queued commands",
+             group: "transactions", flags: ["fast", "no_multi"]),
+        Spec(name: "WATCH", minArgs: 1, maxArgs: -1, syntax: "WATCH key ...",
+             summary: "not supported: an error (recd's state is per user, not per key)", group: "transactions", flags: ["fast", "no_multi"]),
+        Spec(name: "UNWATCH", minArgs: 0, maxArgs: 0, syntax: "UNWATCH", summary: "nothing is watched: replies OK",
+             group: "transactions", flags: ["fast"]),
+        Spec(name: "BGSAVE", minArgs: 0, maxArgs: 1, syntax: "BGSAVE [SCHEDULE]",
+             summary: "starts a SAVE in the background; INFO shows its outcome", group: "server", flags: ["admin"]),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

@@ -2,14 +2,21 @@ import RecCore
 
 /// Encodes replies into a connection's output bytes, in its dialect.
 ///
-/// RESP: `+OK`, `-ERR CODE message`, `$n` bulks, `*n` arrays, as Redis.
+/// RESP: `+OK`, `-ERR CODE message`, `$n` bulks, `*n` arrays, as Redis;
+/// after `HELLO 3` the RESP3 types where Redis uses them (`%` maps, `,`
+/// doubles, `_` nulls, `=` verbatim text).
 /// Line: exactly one `\n`-terminated line per reply; lists are
 /// `OK item score item score ...`, errors `ERR CODE message`, and bytes of
 /// ids that would break the line (space, control, `%`) are written `%XX`.
 public struct ReplyEncoder: Sendable {
     public let dialect: Dialect
+    /// The connection chose RESP3 with `HELLO 3`.
+    public let resp3: Bool
 
-    public init(dialect: Dialect) { self.dialect = dialect }
+    public init(dialect: Dialect, resp3: Bool = false) {
+        self.dialect = dialect
+        self.resp3 = resp3 && dialect == .resp
+    }
 
     @inline(__always)
     func crlf(_ out: inout [UInt8]) {
@@ -17,8 +24,14 @@ public struct ReplyEncoder: Sendable {
         out.append(0x0A)
     }
 
+    /// `+TEXT`; on a line `OK` and `PONG` as they are, any other word after
+    /// `OK ` (`OK RESET`), so every line reply starts with OK, PONG or ERR.
     public func status(_ text: StaticString, into out: inout [UInt8]) {
-        if dialect == .resp { out.append(UInt8(ascii: "+")) }
+        if dialect == .resp {
+            out.append(UInt8(ascii: "+"))
+        } else if text.utf8CodeUnitCount != 2 && text.utf8CodeUnitCount != 4 || text.utf8Start[0] != UInt8(ascii: "O") && text.utf8Start[0] != UInt8(ascii: "P") {
+            out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K"), 0x20])
+        }
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         crlf(&out)
     }
@@ -68,11 +81,12 @@ public struct ReplyEncoder: Sendable {
         if dialect == .resp { out.append(contentsOf: Array("*0\r\n".utf8)) } else { out.append(contentsOf: Array("OK\n".utf8)) }
     }
 
-    /// Named fields: RESP `[name, value, name, value, ...]`, line `OK name value ...`.
+    /// Named fields: RESP2 `[name, value, name, value, ...]`, RESP3 a map,
+    /// line `OK name value ...`.
     public func fields(_ pairs: [(String, String)], into out: inout [UInt8]) {
         if dialect == .resp {
-            out.append(UInt8(ascii: "*"))
-            NumberWriter.writeInt(pairs.count * 2, into: &out)
+            out.append(UInt8(ascii: resp3 ? "%" : "*"))
+            NumberWriter.writeInt(resp3 ? pairs.count : pairs.count * 2, into: &out)
             out.append(contentsOf: [0x0D, 0x0A])
         } else {
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
@@ -100,6 +114,13 @@ public struct ReplyEncoder: Sendable {
     /// `# Section` banners left out.
     public func text(_ text: String, into out: inout [UInt8]) {
         switch dialect {
+        case .resp where resp3:
+            // Verbatim string: `=<n>\r\ntxt:<text>\r\n`, as Redis's INFO under RESP3.
+            out.append(UInt8(ascii: "="))
+            NumberWriter.writeInt(text.utf8.count + 4, into: &out)
+            out.append(contentsOf: Array("\r\ntxt:".utf8))
+            out.append(contentsOf: text.utf8)
+            out.append(contentsOf: [0x0D, 0x0A])
         case .resp:
             var copy = text
             copy.withUTF8 { bulk($0, into: &out) }
@@ -113,21 +134,34 @@ public struct ReplyEncoder: Sendable {
         }
     }
 
-    /// Items with scores, then a marker pair when some came from the
-    /// fallback: `(fallback) m` (the last m items are popular picks) or
-    /// `(unknown) m` (the user or item asked about is not in the index).
-    /// `tag` adds one more pair at the end, e.g. `(variant) control`.
+    /// Items with scores and nothing else, shaped like `ZRANGE ...
+    /// WITHSCORES`: RESP2 `[item, score, item, score, ...]`, RESP3
+    /// `[[item, score], ...]` with double scores, line `OK item score ...`.
+    ///
+    /// With `meta` (the request said `WITHMETA`), where the answer came from
+    /// follows: RESP a two-element array `[items, meta]` where meta is
+    /// `fallback` (how many of the last items are popular picks), `unknown`
+    /// (1 when the user or item asked about is not in the index) and, when
+    /// an experiment served it, `variant` (a map under RESP3, a flat array
+    /// under RESP2); line `OK item score ... (fallback) m (unknown) 0|1 [(variant) name]`.
     public func recommendations(_ result: ResultList, names: ByteInterner, tag: (String, String)? = nil,
-                                into out: inout [UInt8]) {
-        let marker = result.fallbackCount > 0 || result.unknownSubject
+                                meta: Bool = false, into out: inout [UInt8]) {
         names.prefetchNames(result.ids)
         switch dialect {
         case .resp:
+            if meta { out.append(contentsOf: [UInt8(ascii: "*"), UInt8(ascii: "2"), 0x0D, 0x0A]) }
             out.append(UInt8(ascii: "*"))
-            NumberWriter.writeInt(result.count * 2 + (marker ? 2 : 0) + (tag == nil ? 0 : 2), into: &out)
+            NumberWriter.writeInt(resp3 ? result.count : result.count * 2, into: &out)
             out.append(contentsOf: [0x0D, 0x0A])
             for x in 0..<result.count {
+                if resp3 { out.append(contentsOf: [UInt8(ascii: "*"), UInt8(ascii: "2"), 0x0D, 0x0A]) }
                 names.withName(result.ids[x]) { bulk($0, into: &out) }
+                if resp3 {
+                    out.append(UInt8(ascii: ","))
+                    NumberWriter.writeScore(result.scores[x], into: &out)
+                    out.append(contentsOf: [0x0D, 0x0A])
+                    continue
+                }
                 let mark = out.count
                 out.append(contentsOf: [UInt8(ascii: "$"), 0, 0x0D, 0x0A])
                 let start = out.count
@@ -143,17 +177,11 @@ public struct ReplyEncoder: Sendable {
                 }
                 out.append(contentsOf: [0x0D, 0x0A])
             }
-            if marker {
-                let key: StaticString = result.unknownSubject ? "(unknown)" : "(fallback)"
-                bulk(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), into: &out)
-                out.append(UInt8(ascii: "$"))
-                NumberWriter.writeInt(NumberWriter.digitCount(UInt64(result.fallbackCount)), into: &out)
-                out.append(contentsOf: [0x0D, 0x0A])
-                NumberWriter.writeInt(result.fallbackCount, into: &out)
-                out.append(contentsOf: [0x0D, 0x0A])
-            }
-            if let (key, value) = tag {
-                for var s in [key, value] { s.withUTF8 { bulk($0, into: &out) } }
+            if meta {
+                var fields: [(String, Reply)] = [("fallback", .integer(result.fallbackCount)),
+                                                 ("unknown", .integer(result.unknownSubject ? 1 : 0))]
+                if let (_, value) = tag { fields.append(("variant", .bulk(Array(value.utf8)))) }
+                write(.map(fields.map { (.bulk(Array($0.0.utf8)), $0.1) }), into: &out)
             }
         case .line:
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K")])
@@ -163,14 +191,16 @@ public struct ReplyEncoder: Sendable {
                 out.append(0x20)
                 NumberWriter.writeScore(result.scores[x], into: &out)
             }
-            if marker {
-                out.append(contentsOf: Array((result.unknownSubject ? " (unknown) " : " (fallback) ").utf8))
+            if meta {
+                out.append(contentsOf: Array(" (fallback) ".utf8))
                 NumberWriter.writeInt(result.fallbackCount, into: &out)
-            }
-            if let (key, value) = tag {
-                for var s in [key, value] {
-                    out.append(0x20)
-                    s.withUTF8 { escapeToken($0, into: &out) }
+                out.append(contentsOf: Array(" (unknown) ".utf8))
+                out.append(result.unknownSubject ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+                if let (key, value) = tag {
+                    for var s in [key, value] {
+                        out.append(0x20)
+                        s.withUTF8 { escapeToken($0, into: &out) }
+                    }
                 }
             }
             out.append(0x0A)

@@ -90,7 +90,9 @@ extension CommandHandler {
             return .deferred { live.reload(target) }
         case .save:
             try live.beginSave()
-            return .deferred { live.save().map { "saved \($0)" } }
+            // Redis clients expect a bare OK (redis-py's save() is True only
+            // then); the new snapshot's path is in INFO and the log.
+            return .deferred { live.save().map { _ in "" } }
         default:
             break
         }

@@ -7,13 +7,17 @@ extension CommandHandler {
     func audienceOptions(_ request: Request, from: Int, allowSince: Bool) throws(CommandError) -> (k: Int, sinceDays: Double?) {
         var k = 100, since: Double?
         for i in from..<request.count {
+            if ByteParsing.equalsLowercase(request[i], "withmeta") {
+                wantsMeta = true
+                continue
+            }
             let (name, value) = try option(request[i])
             if ByteParsing.equalsLowercase(name, "k") {
                 k = try ArgumentRanges.k(value, maxK: config.maxK)
             } else if allowSince && ByteParsing.equalsLowercase(name, "since") {
                 since = try ArgumentRanges.sinceDays(value)
             } else {
-                throw .syntax("unknown option '\(Request.show(name))' (options: k\(allowSince ? ", since" : ""))")
+                throw .syntax("unknown option '\(Request.show(name))' (options: k\(allowSince ? ", since" : ""), WITHMETA)")
             }
         }
         return (k, since)
@@ -53,7 +57,7 @@ extension CommandHandler {
         }
         var result = index.lookalikes(seed: seed, excluding: excluding, k: k)
         if seed.isEmpty { result.unknownSubject = true }
-        encoder.recommendations(result, names: index.users, into: &out)
+        reply(result, names: index.users, encoder, &out)
     }
 
     /// `AUDIENCE item`: snapshot interest without purchase, plus live views
@@ -88,7 +92,7 @@ extension CommandHandler {
             result.append(id, Float(Double(max(0, now.saturatingMinus(t))) / 86_400))
         }
         if item == nil && rows.isEmpty { result.unknownSubject = true }
-        encoder.recommendations(result, names: names, into: &out)
+        reply(result, names: names, encoder, &out)
     }
 
     func segment(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) {

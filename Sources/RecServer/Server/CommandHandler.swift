@@ -1,3 +1,4 @@
+import Foundation
 import RecCore
 
 /// Runs decoded commands against the current index and encodes the replies.
@@ -11,7 +12,12 @@ final class CommandHandler {
         case deferred(@Sendable () -> Result<String, CommandError>)
     }
 
-    let config: ServerConfig
+    /// The settings now in force: a copy of `runtime`'s, refreshed when its
+    /// generation moves (CONFIG SET).
+    private(set) var config: ServerConfig
+    let runtime: RuntimeConfig
+    private var configGeneration = 0
+    let clients: ClientRegistry
     let stats: ServerStats
     var view: IndexView
     let scratch = QueryScratch()
@@ -24,9 +30,19 @@ final class CommandHandler {
     var lastLatencyMerge: UInt64 = 0
 
     let live: LiveService?
+    /// The current command asked for `WITHMETA`.
+    var wantsMeta = false
+    /// Recommendation replies that came (partly) from the fallback, and
+    /// about an unknown user or item; merged into `stats` once per batch.
+    var fallbackReplies = 0
+    var unknownReplies = 0
 
-    init(config: ServerConfig, stats: ServerStats, store: IndexStore, live: LiveService? = nil) {
-        self.config = config
+    init(runtime: RuntimeConfig, stats: ServerStats, store: IndexStore, live: LiveService? = nil,
+         clients: ClientRegistry = ClientRegistry()) {
+        self.runtime = runtime
+        self.config = runtime.current
+        self.configGeneration = runtime.generation.load(ordering: .acquiring)
+        self.clients = clients
         self.stats = stats
         self.view = IndexView(store: store)
         self.live = live
@@ -39,6 +55,12 @@ final class CommandHandler {
     /// Publishes counters; once per batch. (The index view is refreshed per
     /// command in `run`, so a swap is seen by the very next command.)
     func endBatch() {
+        if fallbackReplies + unknownReplies > 0 {
+            stats.fallbackReplies.add(fallbackReplies, ordering: .relaxed)
+            stats.unknownSubjectReplies.add(unknownReplies, ordering: .relaxed)
+            fallbackReplies = 0
+            unknownReplies = 0
+        }
         statsPending = !stats.merge(commands: &commandCounts, errors: &errorCounts, wait: false)
         let now = MonotonicClock.nanoseconds()
         if now - lastLatencyMerge >= 1_000_000_000 {
@@ -47,19 +69,27 @@ final class CommandHandler {
     }
 
     func handle(_ args: ArgList, _ bytes: UnsafeBufferPointer<UInt8>, _ encoder: ReplyEncoder,
-                _ out: inout [UInt8], authenticated: inout Bool) -> Action {
+                _ out: inout [UInt8], client: inout ClientState) -> Action {
         if args.count == 0 { return .keepOpen }
+        let generation = runtime.generation.load(ordering: .relaxed)
+        if generation != configGeneration {
+            config = runtime.current
+            configGeneration = generation
+        }
         let request = Request(args: args, bytes: bytes)
         let named = Command.lookup(request[0])
-        if !authenticated && named != .auth && named != .quit {
+        if !client.authenticated, named != .auth, named != .quit, named != .hello, named != .reset {
             errorCounts[Command.allCases.count] += named == nil ? 1 : 0
             if let named { errorCounts[named.rawValue] += 1 }
             encoder.redisError("NOAUTH", "Authentication required; send AUTH <password>", into: &out)
             return .keepOpen
         }
-        if named == .auth && (args.count == 2 || args.count == 3) { return auth(request, encoder, &out, &authenticated) }
+        if named == .auth && (args.count == 2 || args.count == 3) && client.queued == nil {
+            return auth(request, encoder, &out, &client.authenticated)
+        }
         guard let command = named else {
             errorCounts[Command.allCases.count] += 1
+            if client.queued != nil { client.transactionFailed = true }
             let name = String(decoding: request[0].prefix(64), as: UTF8.self)
             encoder.error("UNKNOWN", "unknown command '\(name)'; HELP lists the commands", into: &out)
             return .keepOpen
@@ -72,10 +102,14 @@ final class CommandHandler {
         let restOfLine = encoder.dialect == .line && (command == .ping || command == .echo) && given >= 1
         if !restOfLine && (given < spec.minArgs || (spec.maxArgs >= 0 && given > spec.maxArgs)) {
             errorCounts[command.rawValue] += 1
+            if client.queued != nil { client.transactionFailed = true }
             let e = CommandError.arity(command)
             encoder.error(e.code, e.message, into: &out)
             return .keepOpen
         }
+        if client.queued != nil, let action = queue(command, request, encoder, &out, &client) { return action }
+        client.record.lastCommand.store(command.rawValue, ordering: .relaxed)
+        wantsMeta = false
         let start = MonotonicClock.nanoseconds()
         defer {
             let spent = MonotonicClock.nanoseconds() - start
@@ -85,7 +119,12 @@ final class CommandHandler {
             }
         }
         do {
-            return try run(command, request, encoder, &out)
+            switch command {
+            case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch:
+                return try runSession(command, request, encoder, &out, &client)
+            default:
+                return try run(command, request, encoder, &out)
+            }
         } catch {
             errorCounts[command.rawValue] += 1
             encoder.error(error.code, error.message, into: &out)
@@ -113,27 +152,29 @@ final class CommandHandler {
             stats.merge(commands: &commandCounts, errors: &errorCounts, wait: true)  // count this batch too
             stats.merge(latencies: &latency, wait: true)
             let text = InfoReport.text(index: index, stats: stats, config: config, server: server, live: live)
-            let section = request.count == 2 ? String(decoding: request[1], as: UTF8.self) : nil
-            encoder.text(section.map { InfoReport.section($0, of: text) } ?? text, into: &out)
+            let sections = (1..<request.count).map { String(decoding: request[$0], as: UTF8.self) }
+            encoder.text(sections.isEmpty ? text : InfoReport.sections(sections, of: text), into: &out)
         case .help:
             encoder.text(Command.specs.map { "\($0.syntax) -- \($0.summary)" }.joined(separator: "\r\n"), into: &out)
         case .command:
-            encoder.emptyArray(into: &out)
+            try commandIntrospection(request, encoder, &out)
         case .config:
-            guard ByteParsing.equalsLowercase(request[1], "get") else {
-                throw .syntax("only CONFIG GET name is supported")
-            }
-            let name = String(decoding: request[2], as: UTF8.self).lowercased()
-            // redis-benchmark probes `save` and `appendonly`: no RDB schedule, no AOF.
-            guard let value = config.effective[name] ?? ["save": "", "appendonly": "no"][name] else {
-                encoder.emptyArray(into: &out)
-                return .keepOpen
-            }
-            encoder.pair(name, value, into: &out)
+            try configCommand(request, encoder, &out)
+        case .time:
+            let now = Date().timeIntervalSince1970
+            let seconds = Int(now)
+            encoder.write(.array([.text(String(seconds)), .text(String(Int((now - Double(seconds)) * 1_000_000)))]), into: &out)
+        case .bgsave:
+            guard let live else { throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)") }
+            try live.beginSave()
+            DispatchQueue.global().async { _ = live.save() }
+            encoder.status("Background saving started", into: &out)
+        case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch:
+            break  // runSession: they change the connection
         case .sim:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             index.similar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .rec:
             var dueFirst = false
             var experiment: Experiment?
@@ -175,11 +216,11 @@ final class CommandHandler {
                 scratch.requestItems.append(index.items.lookup(item) ?? UInt32.max)
             }
             index.recommendSession(options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .popular:
             let options = try parseOptions(request, from: 1, index: index, allowSeen: false)
             index.popular(options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .due:
             var now: Int64?
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false) { name, value throws(CommandError) in
@@ -192,14 +233,16 @@ final class CommandHandler {
                 index.due(user: index.users.lookup(user), now: now ?? referenceNow(index), options: options,
                           scratch: scratch, snapshotHistory: snapshotHistory)
             }
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .auth:
             break  // handled before dispatch: it changes the connection
+        case .vsim where VectorSetQuery.isRedisForm(request):
+            try vectorSetQuery(request, index, encoder, &out)
         case .vsim:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             guard index.vectors != nil else { throw noVectors() }
             index.vectorSimilar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .vrec:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             guard let vectors = index.vectors else { throw noVectors() }
@@ -225,7 +268,7 @@ final class CommandHandler {
                 throw .syntax("vector must have a direction: its values are all 0 or too small, got '\(Request.show(request[1]))'")
             }
             index.vectorRecommend(options: options, scratch: scratch)
-            encoder.recommendations(scratch.result, names: index.items, into: &out)
+            reply(scratch.result, names: index.items, encoder, &out)
         case .segment:
             segment(request, index, encoder, &out)
         case .variant:
@@ -253,6 +296,15 @@ final class CommandHandler {
             return try runLive(command, request, live, encoder, &out)
         }
         return .keepOpen
+    }
+
+    /// A recommendation reply: items and scores, and where they came from
+    /// when the request said WITHMETA; counted for INFO either way.
+    func reply(_ result: ResultList, names: ByteInterner, tag: (String, String)? = nil, _ encoder: ReplyEncoder,
+               _ out: inout [UInt8]) {
+        if result.fallbackCount > 0 { fallbackReplies += 1 }
+        if result.unknownSubject { unknownReplies += 1 }
+        encoder.recommendations(result, names: names, tag: tag, meta: wantsMeta, into: &out)
     }
 
     /// The value of REC's `mode=`.
@@ -308,7 +360,7 @@ final class CommandHandler {
         let snapshotHistory = loadLive(user, index, purchases: dueFirst)
         guard dueFirst else {
             index.recommend(user: id, options: options, scratch: scratch, snapshotHistory: snapshotHistory)
-            encoder.recommendations(scratch.result, names: index.items, tag: tag, into: &out)
+            reply(scratch.result, names: index.items, tag: tag, encoder, &out)
             return
         }
         index.due(user: id, now: referenceNow(index), options: options, scratch: scratch, snapshotHistory: snapshotHistory)
@@ -320,7 +372,7 @@ final class CommandHandler {
             index.recommend(user: id, options: rest, scratch: scratch, snapshotHistory: snapshotHistory)
             scratch.result.prepend(ids: dueIds, scores: dueScores)
         }
-        encoder.recommendations(scratch.result, names: index.items, tag: tag, into: &out)
+        reply(scratch.result, names: index.items, tag: tag, encoder, &out)
     }
 
     /// Runs `body` with the member id `user` is stitched to (ALIAS), or
@@ -396,6 +448,11 @@ final class CommandHandler {
         var i = first
         while i < request.count {
             let token = request[i]
+            if ByteParsing.equalsLowercase(token, "withmeta") {
+                wantsMeta = true
+                i += 1
+                continue
+            }
             guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
                 throw .syntax("expected name=value, got '\(Request.show(token))'")
             }
@@ -426,7 +483,7 @@ final class CommandHandler {
             } else if try extra(name, value) {
                 // taken by the command
             } else {
-                let allowed = allowSeen ? "k, category, instock, exclude, seen" : "k, category, instock, exclude"
+                let allowed = allowSeen ? "k, category, instock, exclude, seen, WITHMETA" : "k, category, instock, exclude, WITHMETA"
                 throw .syntax("unknown option '\(Request.show(name))' (options: \(allowed))")
             }
             i += 1

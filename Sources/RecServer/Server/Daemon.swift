@@ -28,23 +28,36 @@ public enum Daemon {
         return index
     }
 
-    /// Blocks until SIGINT or SIGTERM, then stops the server.
-    public static func serveUntilSignalled(_ server: Server) {
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
+    /// SIGINT and SIGTERM, caught from before the server accepts its first
+    /// connection: a signal that came between "accepting" and "handlers
+    /// installed" was ignored (SIG_IGN without a source yet), and a
+    /// supervisor's SIGTERM went unheeded.
+    public final class Shutdown: @unchecked Sendable {  // written once in init
         let done = DispatchSemaphore(value: 0)
         let queue = DispatchQueue(label: "recd.signals")
         var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler {
-                Log.info("shutdown", ["signal": sig == SIGINT ? "SIGINT" : "SIGTERM"])
-                done.signal()
+
+        public init() {
+            signal(SIGPIPE, SIG_IGN)
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)  // libdispatch delivers it to the source instead
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                source.setEventHandler { [done] in
+                    Log.info("shutdown", ["signal": sig == SIGINT ? "SIGINT" : "SIGTERM"])
+                    done.signal()
+                }
+                source.resume()
+                sources.append(source)
             }
-            source.resume()
-            sources.append(source)
         }
+    }
+
+    /// Blocks until SIGINT or SIGTERM (caught by `shutdown`, made before
+    /// the server started), then stops the server.
+    public static func serveUntilSignalled(_ server: Server, _ shutdown: Shutdown) {
+        let done = shutdown.done
+        let queue = shutdown.queue
+        var sources = shutdown.sources
         // SIGHUP: reload the current snapshot, as RELOAD would (the config
         // file is not re-read: every setting takes a restart).
         signal(SIGHUP, SIG_IGN)

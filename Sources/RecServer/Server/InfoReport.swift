@@ -7,23 +7,47 @@ protocol ServerInfoSource: AnyObject {
     var threadCount: Int { get }
 }
 
-/// Builds the `INFO` text in Redis's style: `# Section` banners and
-/// `key:value` lines, so existing Redis tooling can read it.
+/// Builds the `INFO` text in Redis's style: `# Section` banners, `key:value`
+/// lines ending in CRLF, a blank line between sections, so existing Redis
+/// tooling reads it. redis-cli `--stat` finds its fields by the first
+/// substring match (`used_memory` must come before `used_memory_rss`, no
+/// other name may contain `loading`), and prints LONG_MIN for a missing one.
 enum InfoReport {
     static func text(index: RecIndex, stats: ServerStats, config: ServerConfig, server: ServerInfoSource?,
                      live: LiveService? = nil) -> String {
         var lines: [String] = []
+        let rss = residentBytes()
         lines.append("# Server")
+        lines.append("redis_version:\(RecdVersion.redisCompatible)")
         lines.append("recd_version:\(RecdVersion.string)")
+        lines.append("redis_mode:standalone")
+        lines.append("process_id:\(getpid())")
         lines.append("uptime_in_seconds:\(stats.uptimeSeconds)")
         lines.append("tcp_port:\(server?.boundPort ?? config.port)")
         lines.append("threads:\(server?.threadCount ?? config.threads)")
-        lines.append("used_memory_rss:\(residentBytes())")
+        lines.append("")
         lines.append("# Clients")
         lines.append("connected_clients:\(stats.connectedClients.load(ordering: .relaxed))")
-        lines.append("total_connections_received:\(stats.totalConnections.load(ordering: .relaxed))")
-        lines.append("rejected_connections:\(stats.rejectedConnections.load(ordering: .relaxed))")
+        lines.append("blocked_clients:0")
         lines.append("maxclients:\(config.maxClients)")
+        lines.append("")
+        lines.append("# Memory")
+        lines.append("used_memory:\(rss)")
+        lines.append("used_memory_human:\(String(format: "%.2fM", Double(rss) / 1_048_576))")
+        lines.append("used_memory_rss:\(rss)")
+        lines.append("")
+        lines.append("# Persistence")
+        lines.append("loading:0")
+        lines.append("rdb_bgsave_in_progress:\(live?.isReloading == true ? 1 : 0)")
+        lines.append("aof_rewrite_in_progress:0")
+        lines.append("")
+        lines.append("# Stats")
+        lines.append("total_connections_received:\(stats.totalConnections.load(ordering: .relaxed))")
+        lines.append("total_commands_processed:\(stats.commands.reduce(0, +))")
+        lines.append("rejected_connections:\(stats.rejectedConnections.load(ordering: .relaxed))")
+        lines.append("fallback_replies:\(stats.fallbackReplies.load(ordering: .relaxed))")
+        lines.append("unknown_subject_replies:\(stats.unknownSubjectReplies.load(ordering: .relaxed))")
+        lines.append("")
         lines.append("# Index")
         let s = index.stats
         lines.append("items:\(index.itemCount)")
@@ -38,6 +62,7 @@ enum InfoReport {
         lines.append("index_memory_bytes:\(index.memoryBytes)")
         lines.append("rows_rejected:\(index.report.rowsRejected)")
         if let live {
+            lines.append("")
             lines.append("# Live")
             lines.append("snapshot:\(live.currentSnapshot)")
             lines.append("live_events:\(live.state.eventCount)")
@@ -55,12 +80,14 @@ enum InfoReport {
                 lines.append("last_reload_detail:\(r.detail)")
             }
         }
+        lines.append("")
         lines.append("# Commandstats")
         let calls = stats.commands, errors = stats.errors
         for command in Command.allCases where calls[command.rawValue] > 0 || errors[command.rawValue] > 0 {
             lines.append("cmdstat_\(command.spec.name.lowercased()):calls=\(calls[command.rawValue]),errors=\(errors[command.rawValue])")
         }
         lines.append("unknown_commands:\(errors[Command.allCases.count])")
+        lines.append("")
         lines.append("# Latencystats")
         let histograms = stats.latencyHistograms
         for command in Command.allCases where histograms[command.rawValue].total > 0 {
@@ -68,23 +95,29 @@ enum InfoReport {
             let us = { (p: Double) in formatMicros(h.percentile(p)) }
             lines.append("latency_percentiles_usec_\(command.spec.name.lowercased()):p50=\(us(50)),p99=\(us(99)),p99.9=\(us(99.9))")
         }
-        return lines.joined(separator: "\r\n")
+        lines.append("")
+        lines.append("# Keyspace")
+        lines.append("db0:keys=\(index.userCount),expires=0,avg_ttl=0")
+        return lines.joined(separator: "\r\n") + "\r\n"
     }
 }
 
 extension InfoReport {
-    /// `INFO name`: only that section (case-insensitive), as Redis does;
-    /// `all` and `everything` keep the whole report.
-    static func section(_ name: String, of text: String) -> String {
-        let wanted = name.lowercased()
-        if wanted == "all" || wanted == "everything" || wanted == "default" { return text }
+    /// `INFO name ...`: only those sections (case-insensitive), as Redis
+    /// does; `all`, `everything` and `default` keep the whole report.
+    static func sections(_ names: [String], of text: String) -> String {
+        let wanted = Set(names.map { $0.lowercased() })
+        if !wanted.isDisjoint(with: ["all", "everything", "default"]) { return text }
         var keep = false
         var lines: [Substring] = []
-        for line in text.split(separator: "\r\n") {
-            if line.hasPrefix("# ") { keep = line.dropFirst(2).lowercased() == wanted }
-            if keep { lines.append(line) }
+        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# ") {
+                keep = wanted.contains(line.dropFirst(2).lowercased())
+                if keep && !lines.isEmpty { lines.append("") }
+            }
+            if keep && !line.isEmpty { lines.append(line) }
         }
-        return lines.joined(separator: "\r\n")
+        return lines.isEmpty ? "" : lines.joined(separator: "\r\n") + "\r\n"
     }
 }
 
@@ -104,4 +137,7 @@ func residentBytes() -> Int {
 
 public enum RecdVersion {
     public static let string = "0.1.0"
+    /// What HELLO and INFO's redis_version report: the Redis release whose
+    /// commands recd answers as Redis does (clients gate features on it).
+    public static let redisCompatible = "7.4.0"
 }

@@ -11,6 +11,9 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     /// Live state and operations (EVENT, RELOAD, ...); nil serves a fixed index.
     public let live: LiveService?
     public let stats = ServerStats()
+    let clients = ClientRegistry()
+    /// The settings `CONFIG SET` may change while serving.
+    let runtime: RuntimeConfig
     private var listener: ListeningSocket?
     private var loops: [EventLoop] = []
     private let finished = DispatchGroup()
@@ -18,12 +21,14 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
 
     public init(config: ServerConfig, store: IndexStore) {
         self.config = config
+        self.runtime = RuntimeConfig(config)
         self.store = store
         self.live = nil
     }
 
     public init(live: LiveService) {
         self.config = live.config
+        self.runtime = RuntimeConfig(live.config)
         self.store = live.store
         self.live = live
     }
@@ -39,7 +44,7 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
         let listener = try ListeningSocket(host: config.bind, port: config.port)
         self.listener = listener
         for i in 0..<config.resolvedThreads {
-            let loop = try EventLoop(listener: listener, config: config, stats: stats, store: store, live: live)
+            let loop = try EventLoop(listener: listener, runtime: runtime, stats: stats, store: store, live: live, clients: clients)
             loop.handler.server = self
             loops.append(loop)
             finished.enter()

@@ -11,6 +11,10 @@ public final class ServerStats: Sendable {
     public let totalConnections = Atomic<Int>(0)
     public let rejectedConnections = Atomic<Int>(0)
     public let experiments = ExperimentCounters()
+    /// Recommendation replies topped up from popularity, and about an id
+    /// the index does not know (what WITHMETA tells per reply).
+    public let fallbackReplies = Atomic<Int>(0)
+    public let unknownSubjectReplies = Atomic<Int>(0)
     private let commandCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count))
     private let errorCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count + 1))
     /// Service time per command (nanoseconds), merged from the loops about once a second.

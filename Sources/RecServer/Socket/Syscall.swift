@@ -16,6 +16,24 @@ enum IOResult: Equatable {
 /// Every socket syscall goes through here: EINTR is retried, EAGAIN becomes
 /// `.wouldBlock`, and other failures carry their errno.
 enum Syscall {
+    /// `host:port` of the socket's peer or its own end, for CLIENT LIST.
+    static func address(of fd: Int32, peer: Bool) -> String {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return "?" }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST)), service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let ok = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard ok == 0 else { return "?" }
+        return String(cString: host) + ":" + String(cString: service)
+    }
+
     /// Half-close: the peer reads to the end of what was sent, then EOF.
     static func shutdownWrite(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))

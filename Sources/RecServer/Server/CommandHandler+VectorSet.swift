@@ -1,0 +1,129 @@
+import RecCore
+
+/// `VSIM` in Redis 8's vector-set syntax, so redis-py's `vset().vsim(...)`
+/// and other clients' vector-set calls work: the item vectors are one
+/// vector set named `items`. As in Redis, an unknown set is an empty reply,
+/// an unknown element an error, the element itself comes first with
+/// similarity 1, and scores are Redis's (1 + cosine) / 2, from 0 to 1.
+/// (recd's own `VSIM item k=N ...` form keeps cosine scores and filters.)
+enum VectorSetQuery {
+    static let setName = "items"
+
+    static func isRedisForm(_ request: Request) -> Bool {
+        request.count >= 4 && (ByteParsing.equalsLowercase(request[2], "ele") || ByteParsing.equalsLowercase(request[2], "values")
+            || ByteParsing.equalsLowercase(request[2], "fp32"))
+    }
+}
+
+extension CommandHandler {
+    func vectorSetQuery(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
+        var options = QueryOptions()
+        options.fallback = false
+        options.ef = config.hnswEf
+        scratch.excludeItems.removeAll(keepingCapacity: true)
+        scratch.requestVector.removeAll(keepingCapacity: true)
+        var element: UnsafeBufferPointer<UInt8>?
+        var i = 3
+        let how = request[2]
+        if ByteParsing.equalsLowercase(how, "ele") {
+            element = request[3]
+            i = 4
+        } else if ByteParsing.equalsLowercase(how, "values") {
+            guard let n = ByteParsing.parseInt(request[3]), ValueRanges.dimensions.contains(Int(n)), 4 + Int(n) <= request.count else {
+                throw .syntax("VALUES must be followed by the vector's dimension (1 to 4096) and that many numbers, got '\(Request.show(request[3]))'")
+            }
+            for x in 0..<Int(n) {
+                guard let v = ArgumentRanges.vectorComponent(request[4 + x]) else {
+                    throw .syntax("vector values must be finite numbers from -1e9 to 1e9, got '\(Request.show(request[4 + x]))'")
+                }
+                scratch.requestVector.append(v)
+            }
+            i = 4 + Int(n)
+        } else {
+            let blob = request[3]
+            guard blob.count % 4 == 0, ValueRanges.dimensions.contains(blob.count / 4) else {
+                throw .syntax("FP32 must be followed by 4 to 16384 bytes of little-endian float32 values, got \(blob.count) bytes")
+            }
+            for x in 0..<(blob.count / 4) {
+                let bits = UInt32(blob[4 * x]) | UInt32(blob[4 * x + 1]) << 8 | UInt32(blob[4 * x + 2]) << 16 | UInt32(blob[4 * x + 3]) << 24
+                let v = Float(bitPattern: bits)
+                guard v.isFinite, abs(Double(v)) <= ValueRanges.maxComponent else {
+                    throw .syntax("vector values must be finite numbers from -1e9 to 1e9, got \(v) at position \(x + 1)")
+                }
+                scratch.requestVector.append(v)
+            }
+            i = 4
+        }
+        var withScores = false, withAttributes = false, count = 10, epsilon: Double?
+        while i < request.count {
+            let word = request[i]
+            func value() throws(CommandError) -> UnsafeBufferPointer<UInt8> {
+                guard i + 1 < request.count else { throw .syntax("\(Request.show(word)) needs a value") }
+                i += 1
+                return request[i]
+            }
+            if ByteParsing.equalsLowercase(word, "withscores") {
+                withScores = true
+            } else if ByteParsing.equalsLowercase(word, "withattribs") {
+                withAttributes = true
+            } else if ByteParsing.equalsLowercase(word, "count") {
+                count = try ArgumentRanges.k(try value(), maxK: config.maxK)
+            } else if ByteParsing.equalsLowercase(word, "ef") {
+                options.ef = try ArgumentRanges.ef(try value())
+            } else if ByteParsing.equalsLowercase(word, "epsilon") {
+                let v = try value()
+                guard let e = ByteParsing.parseDouble(v), e >= 0, e <= 1 else {
+                    throw .syntax("EPSILON must be a number from 0 to 1, got '\(Request.show(v))'")
+                }
+                epsilon = e
+            } else if ByteParsing.equalsLowercase(word, "truth") {
+                options.ef = 0  // exact scan
+            } else if ByteParsing.equalsLowercase(word, "nothread") {
+                // recd's queries always run on the connection's loop
+            } else if ByteParsing.equalsLowercase(word, "filter") || ByteParsing.equalsLowercase(word, "filter-ef") {
+                throw .syntax("VSIM FILTER expressions are not supported; recd's form filters by catalog: VSIM item category=C instock=1")
+            } else {
+                throw .syntax("unknown VSIM option '\(Request.show(word))' (WITHSCORES, WITHATTRIBS, COUNT, EF, EPSILON, TRUTH, NOTHREAD)")
+            }
+            i += 1
+        }
+        guard request[1].elementsEqual(VectorSetQuery.setName.utf8) else {
+            // Redis answers a missing key with an empty reply; under RESP3
+            // with scores an empty map, which clients read as a dict.
+            encoder.write(encoder.resp3 && (withScores || withAttributes) ? .map([]) : .array([]), into: &out)
+            return
+        }
+        guard let vectors = index.vectors else { throw noVectors() }
+        if let element {
+            guard let id = index.items.lookup(element), Int(id) < vectors.count, vectors.hasVector[Int(id)] else {
+                throw CommandError(code: "NOTFOUND", message: "element not found in set: '\(Request.show(element))' has no vector")
+            }
+            options.k = max(1, count - 1)
+            index.vectorSimilar(to: id, options: options, scratch: scratch)
+            scratch.result.prepend(ids: [id], scores: [1])
+        } else {
+            guard scratch.requestVector.count == vectors.dimension else {
+                throw .syntax("vector has \(scratch.requestVector.count) values; the set's vectors have \(vectors.dimension)")
+            }
+            options.k = count
+            index.vectorRecommend(options: options, scratch: scratch)
+        }
+        var rows: [Reply] = []
+        var pairs: [(Reply, Reply)] = []
+        for x in 0..<min(count, scratch.result.count) {
+            let score = (1 + Double(scratch.result.scores[x])) / 2
+            if let epsilon, score < 1 - epsilon { continue }
+            let name = Reply.bulk(index.items.withName(scratch.result.ids[x]) { Array($0) })
+            let scoreReply = Reply.double((score * 1e6).rounded() / 1e6)
+            switch (withScores, withAttributes) {
+            case (false, false): rows.append(name)
+            case (true, false): pairs.append((name, scoreReply))
+            case (false, true): pairs.append((name, .null))
+            case (true, true):
+                if encoder.resp3 { pairs.append((name, .array([scoreReply, .null]))) } else { rows += [name, scoreReply, .null] }
+            }
+        }
+        encoder.write(withScores && withAttributes && !encoder.resp3 ? .array(rows) : pairs.isEmpty && rows.count > 0 ? .array(rows)
+            : (withScores || withAttributes) ? .map(pairs) : .array(rows), into: &out)
+    }
+}
