@@ -24,15 +24,15 @@ enum CommandDocs {
         ])
     }
 
-    /// The docs map: summary, since, group, arguments (each bracketed part of
-    /// the syntax an optional argument, `...` a repeatable one).
+    /// The docs map: summary, since, group, arguments (each part of the
+    /// syntax an argument, bracketed ones optional; redis-cli prints them as
+    /// the hint and in `help`).
     static func docs(_ command: Command) -> Reply {
         let spec = command.spec
         let arguments: [Reply] = syntaxArguments(spec.syntax).map { arg in
             var fields: [(String, Reply)] = [("name", .text(arg.name)), ("type", .text("string")), ("display_text", .text(arg.name))]
             var flags: [Reply] = []
             if arg.optional { flags.append(.simple("optional")) }
-            if arg.multiple { flags.append(.simple("multiple")) }
             if !flags.isEmpty { fields.append(("flags", .set(flags))) }
             return .fields(fields)
         }
@@ -44,7 +44,6 @@ enum CommandDocs {
     struct Argument: Equatable {
         var name: String
         var optional: Bool
-        var multiple: Bool
     }
 
     /// The syntax after the command's name, split at spaces outside brackets.
@@ -65,7 +64,7 @@ enum CommandDocs {
         return parts.dropFirst().map { part in
             let optional = part.hasPrefix("[") && part.hasSuffix("]")
             let name = optional ? String(part.dropFirst().dropLast()) : part
-            return Argument(name: name, optional: optional, multiple: name.hasSuffix("...") || name.hasSuffix(",..."))
+            return Argument(name: name, optional: optional)
         }
     }
 }
