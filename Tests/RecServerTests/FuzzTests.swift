@@ -34,7 +34,11 @@ import RecTestSupport
         case .echo: return ["hello"]
         case .quit, .help, .command, .save: return []
         case .info: return pick([[], ["live"], ["server"]])
-        case .sim, .vsim: return [item, "k=\(1 + rng.next() % 5)"]
+        case .sim, .vlike: return [item, "k=\(1 + rng.next() % 5)"]
+        case .vsim: return pick([["items", "ELE", item, "WITHSCORES", "COUNT", "3"], ["items", "VALUES", "2", "1", "0.5"],
+                                 ["items", "ELE", item, "FILTER", ".category == \"c1\" and .price < 10"]])
+        case .vcard, .vdim, .vinfo: return ["items"]
+        case .vemb, .vismember, .vgetattr: return ["items", item]
         case .rec: return [user, "k=3", pick(["seen=include", "due=1", "mode=cf", "exp=ab"])]
         case .session: return ["A,B,zz", "k=2"]
         case .popular: return ["k=3", "instock=1"]

@@ -60,7 +60,7 @@ import RecTestSupport
             ("ITEM A price=inf", "price must be"), ("ITEM A price=nan", "price must be"), ("ITEM A price=1e999", "price must be"),
             ("ITEM A price=-1", "price must be"), ("ITEM A price=1e13", "price must be"),
             ("SIM A k=1e15", "k must be"), ("SIM A k=-0", "k must be"), ("SIM A k=9223372036854775808", "k must be"),
-            ("VSIM A ef=nan", "ef must be"), ("DUE u1 now=1e999", "now must be"), ("DUE u1 now=-9223372036854775807", "now must be"),
+            ("VLIKE A ef=nan", "ef must be"), ("DUE u1 now=1e999", "now must be"), ("DUE u1 now=-9223372036854775807", "now must be"),
             ("DUE u1 now=99999-01-01", "now must be"), ("LOOKALIKE u1 k=0", "k must be"),
         ]
         let got = try Self.replies(server, cases.map(\.0))

@@ -152,8 +152,44 @@ import RecTestSupport
         #expect(c.readRESP()?.strings == ["C"])
         #expect(c.readRESP() == .array([]))
         #expect(c.readRESP().map { "\($0)" }?.hasPrefix("-ERR NOTFOUND element not found in set") == true)
-        #expect(c.readRESP().map { "\($0)" }?.contains("FILTER expressions are not supported") == true)
+        #expect(c.readRESP().map { "\($0)" }?.contains("unknown field '.x' in FILTER") == true)
         _ = c.readRESP()
         #expect(c.readRESP() == .map([.bulk("A"), .double("1"), .bulk("B"), .double("0.996942")]))
+    }
+}
+
+extension RedisCompatibilityTests {
+    /// FILTER over the catalog fields, and the other vector-set reads.
+    @Test func vsimFilter_AndVcardVdimVembVinfoVismemberVgetattr_AnswerAsRedis8() throws {
+        var catalog = Catalog()
+        let snapshot = Fixtures.tinySnapshotWithVectors()
+        catalog.ensureCount(4)
+        for (name, category, price) in [("A", "mugs", 5.0), ("B", "mugs", 12.0), ("C", "cups", 3.0), ("D", "mugs", 2.0)] {
+            let id = snapshot.events.items.lookup(name)!
+            Array(category.utf8).withUnsafeBufferPointer { catalog.setCategory(id, $0) }
+            catalog.setPrice(id, Float(price))
+        }
+        catalog.setInStock(snapshot.events.items.lookup("D")!, false)
+        var s = snapshot
+        s.catalog = catalog
+        let server = try TestServer(index: IndexBuilder.build(s, config: Fixtures.plainConfig()))
+        let c = try server.connect()
+        c.send(resp("VSIM", "items", "ELE", "A", "FILTER", ".category == \"mugs\" and .price < 10")
+               + resp("VSIM", "items", "ELE", "A", "FILTER", "not (.instock == 1) or .category in [\"cups\"]")
+               + resp("VSIM", "items", "ELE", "A", "FILTER", ".colour == 1")
+               + resp("VCARD", "items") + resp("VDIM", "items") + resp("VEMB", "items", "A") + resp("VISMEMBER", "items", "A")
+               + resp("VISMEMBER", "items", "zz") + resp("VGETATTR", "items", "B") + resp("VINFO", "items") + resp("VCARD", "other"))
+        #expect(c.readRESP()?.strings == ["A", "D"])
+        #expect(c.readRESP()?.strings == ["D", "C"])
+        #expect(c.readRESP().map { "\($0)" }?.contains("unknown field '.colour'") == true)
+        #expect(c.readRESP() == .integer(4))
+        #expect(c.readRESP() == .integer(2))
+        #expect(c.readRESP()?.strings == ["1", "0"])
+        #expect(c.readRESP() == .integer(1))
+        #expect(c.readRESP() == .integer(0))
+        #expect(c.readRESP() == .bulk("{\"category\":\"mugs\",\"price\":12,\"instock\":1}"))
+        guard case .array(let info)? = c.readRESP() else { Issue.record("VINFO"); return }
+        #expect(info.prefix(6) == [.bulk("quant-type"), .bulk("f32"), .bulk("vector-dim"), .integer(2), .bulk("size"), .integer(4)])
+        #expect(c.readRESP() == .integer(0))
     }
 }

@@ -5,6 +5,7 @@ public enum Command: Int, CaseIterable, Sendable {
     case ping, echo, quit, info, help, sim, rec, session, popular, command, config
     case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience, variant, experiment
     case hello, client, select, reset, time, multi, exec, discard, watch, unwatch, bgsave
+    case vlike, vcard, vdim, vemb, vinfo, vismember, vgetattr
 
     public struct Spec: Sendable {
         public let name: String
@@ -82,8 +83,8 @@ public enum Command: Int, CaseIterable, Sendable {
         Spec(name: "AUTH", minArgs: 1, maxArgs: 2, syntax: "AUTH [default] password",
              summary: "unlocks the connection when requirepass is set", group: "connection", flags: ["noauth", "fast", "stale"]),
         Spec(name: "VSIM", minArgs: 1, maxArgs: -1,
-             syntax: "VSIM items ELE item | VSIM items VALUES n v1 ... vn | VSIM items FP32 blob [WITHSCORES] [WITHATTRIBS] [COUNT n] [EF n] [EPSILON d] [TRUTH] [NOTHREAD] | VSIM item \(filterSyntax) [ef=N]",
-             summary: "items whose vectors are nearest the item's or a vector's (Redis 8 vector-set syntax over the set 'items', or recd's with filters)",
+             syntax: "VSIM items ELE item|VALUES n v1 ... vn|FP32 blob [WITHSCORES] [WITHATTRIBS] [COUNT n] [EF n] [EPSILON d] [FILTER expr] [FILTER-EF n] [TRUTH] [NOTHREAD]",
+             summary: "items nearest an item's vector or a given vector: Redis 8's vector-set read over the set 'items' (FILTER on .category, .price, .instock, .title)",
              group: "vector", key: 1),
         Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax) [ef=N]",
              summary: "items nearest a query vector, e.g. from a text model", group: "vector"),
@@ -130,6 +131,20 @@ public enum Command: Int, CaseIterable, Sendable {
              group: "transactions", flags: ["fast"]),
         Spec(name: "BGSAVE", minArgs: 0, maxArgs: 1, syntax: "BGSAVE [SCHEDULE]",
              summary: "starts a SAVE in the background; INFO shows its outcome", group: "server", flags: ["admin"]),
+        Spec(name: "VLIKE", minArgs: 1, maxArgs: -1, syntax: "VLIKE item \(filterSyntax) [ef=N]",
+             summary: "items whose vectors are nearest the item's (looks alike; works for items nobody bought yet), with recd's filters and fallback",
+             group: "vector", key: 1),
+        Spec(name: "VCARD", minArgs: 1, maxArgs: 1, syntax: "VCARD items", summary: "how many items have a vector",
+             group: "vector", key: 1),
+        Spec(name: "VDIM", minArgs: 1, maxArgs: 1, syntax: "VDIM items", summary: "the vectors' dimension", group: "vector", key: 1),
+        Spec(name: "VEMB", minArgs: 2, maxArgs: 2, syntax: "VEMB items item", summary: "the item's vector (normalised to length 1)",
+             group: "vector", key: 1),
+        Spec(name: "VINFO", minArgs: 1, maxArgs: 1, syntax: "VINFO items", summary: "the vector set's type, dimension, size and graph",
+             group: "vector", key: 1),
+        Spec(name: "VISMEMBER", minArgs: 2, maxArgs: 2, syntax: "VISMEMBER items item", summary: "1 when the item has a vector, else 0",
+             group: "vector", key: 1),
+        Spec(name: "VGETATTR", minArgs: 2, maxArgs: 2, syntax: "VGETATTR items item",
+             summary: "the item's catalog fields as JSON attributes: category, price, instock, title", group: "vector", key: 1),
     ]
 
     /// Case-insensitive lookup of a command name given as bytes.

@@ -5,7 +5,9 @@ import RecCore
 /// vector set named `items`. As in Redis, an unknown set is an empty reply,
 /// an unknown element an error, the element itself comes first with
 /// similarity 1, and scores are Redis's (1 + cosine) / 2, from 0 to 1.
-/// (recd's own `VSIM item k=N ...` form keeps cosine scores and filters.)
+/// FILTER runs over the catalog fields (VectorFilter) on the FILTER-EF best
+/// candidates. (recd's own form, with cosine scores, its filters and the
+/// popularity fallback, is VLIKE.)
 enum VectorSetQuery {
     static let setName = "items"
 
@@ -55,6 +57,7 @@ extension CommandHandler {
             i = 4
         }
         var withScores = false, withAttributes = false, count = 10, epsilon: Double?
+        var filter: VectorFilter?, filterEf: Int?
         while i < request.count {
             let word = request[i]
             func value() throws(CommandError) -> UnsafeBufferPointer<UInt8> {
@@ -80,10 +83,17 @@ extension CommandHandler {
                 options.ef = 0  // exact scan
             } else if ByteParsing.equalsLowercase(word, "nothread") {
                 // recd's queries always run on the connection's loop
-            } else if ByteParsing.equalsLowercase(word, "filter") || ByteParsing.equalsLowercase(word, "filter-ef") {
-                throw .syntax("VSIM FILTER expressions are not supported; recd's form filters by catalog: VSIM item category=C instock=1")
+            } else if ByteParsing.equalsLowercase(word, "filter") {
+                let text = String(decoding: try value(), as: UTF8.self)
+                do { filter = try VectorFilter.parse(text) } catch { throw .syntax(error.message) }
+            } else if ByteParsing.equalsLowercase(word, "filter-ef") {
+                let v = try value()
+                guard let n = ByteParsing.parseInt(v), n >= 1, n <= 100_000 else {
+                    throw .syntax("FILTER-EF must be an integer from 1 to 100000, got '\(Request.show(v))'")
+                }
+                filterEf = Int(n)
             } else {
-                throw .syntax("unknown VSIM option '\(Request.show(word))' (WITHSCORES, WITHATTRIBS, COUNT, EF, EPSILON, TRUTH, NOTHREAD)")
+                throw .syntax("unknown VSIM option '\(Request.show(word))' (WITHSCORES, WITHATTRIBS, COUNT, EF, EPSILON, FILTER, FILTER-EF, TRUTH, NOTHREAD)")
             }
             i += 1
         }
@@ -94,25 +104,31 @@ extension CommandHandler {
             return
         }
         guard let vectors = index.vectors else { throw noVectors() }
+        // With a filter, the best FILTER-EF candidates (default 100 per
+        // wanted item, as Redis) are found first, then filtered.
+        let candidates = filter == nil ? count : min(max(count, filterEf ?? count * 100), max(1, index.itemCount))
         if let element {
             guard let id = index.items.lookup(element), Int(id) < vectors.count, vectors.hasVector[Int(id)] else {
                 throw CommandError(code: "NOTFOUND", message: "element not found in set: '\(Request.show(element))' has no vector")
             }
-            options.k = max(1, count - 1)
+            options.k = max(1, candidates - 1)
             index.vectorSimilar(to: id, options: options, scratch: scratch)
             scratch.result.prepend(ids: [id], scores: [1])
         } else {
             guard scratch.requestVector.count == vectors.dimension else {
                 throw .syntax("vector has \(scratch.requestVector.count) values; the set's vectors have \(vectors.dimension)")
             }
-            options.k = count
+            options.k = candidates
             index.vectorRecommend(options: options, scratch: scratch)
         }
         var rows: [Reply] = []
         var pairs: [(Reply, Reply)] = []
-        for x in 0..<min(count, scratch.result.count) {
+        var taken = 0
+        for x in 0..<scratch.result.count where taken < count {
             let score = (1 + Double(scratch.result.scores[x])) / 2
             if let epsilon, score < 1 - epsilon { continue }
+            if let filter, !filter.matches({ itemField($0, scratch.result.ids[x], index) }) { continue }
+            taken += 1
             let name = Reply.bulk(index.items.withName(scratch.result.ids[x]) { Array($0) })
             let scoreReply = Reply.double((score * 1e6).rounded() / 1e6)
             switch (withScores, withAttributes) {
@@ -125,5 +141,90 @@ extension CommandHandler {
         }
         encoder.write(withScores && withAttributes && !encoder.resp3 ? .array(rows) : pairs.isEmpty && rows.count > 0 ? .array(rows)
             : (withScores || withAttributes) ? .map(pairs) : .array(rows), into: &out)
+    }
+}
+
+extension CommandHandler {
+    /// An item's catalog field as a filter value: `.category`, `.price`
+    /// (missing when unknown), `.instock` (1 or 0), `.title`.
+    func itemField(_ name: String, _ item: UInt32, _ index: RecIndex) -> VectorFilter.Value {
+        let catalog = index.catalog, i = Int(item)
+        guard i < catalog.count else { return .missing }
+        switch name {
+        case "category":
+            let c = catalog.category[i]
+            return c == Catalog.noCategory ? .missing : .string(catalog.categories.withName(c) { String(decoding: $0, as: UTF8.self) })
+        case "price": return catalog.price[i].isNaN ? .missing : .number(Double(catalog.price[i]))
+        case "instock": return .number(catalog.inStock[i] ? 1 : 0)
+        case "title":
+            let t = catalog.title(item)
+            return t.isEmpty ? .missing : .string(t)
+        default: return .missing
+        }
+    }
+
+    /// The item's catalog fields as the JSON object VGETATTR answers.
+    func attributesJSON(_ item: UInt32, _ index: RecIndex) -> String {
+        func quoted(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        var fields: [String] = []
+        for name in ["category", "price", "instock", "title"] {
+            switch itemField(name, item, index) {
+            case .string(let s): fields.append("\(quoted(name)):\(quoted(s))")
+            case .number(let n): fields.append("\(quoted(name)):\(n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n))")
+            default: break
+            }
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// VCARD, VDIM, VEMB, VINFO, VISMEMBER, VGETATTR over the set `items`,
+    /// answered as Redis 8 does (a set recd does not have is missing).
+    func vectorSetRead(_ command: Command, _ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder,
+                       _ out: inout [UInt8]) throws(CommandError) {
+        let known = request[1].elementsEqual(VectorSetQuery.setName.utf8)
+        let vectors = known ? index.vectors : nil
+        func member() -> UInt32? {
+            guard let vectors, let id = index.items.lookup(request[2]), Int(id) < vectors.count, vectors.hasVector[Int(id)] else { return nil }
+            return id
+        }
+        switch command {
+        case .vcard:
+            encoder.integer(vectors.map { v in v.hasVector.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? 0, into: &out)
+        case .vdim:
+            guard let vectors else { throw CommandError(code: "NOTFOUND", message: "no vector set '\(Request.show(request[1]))' (recd's is 'items', and needs item vectors)") }
+            encoder.integer(vectors.dimension, into: &out)
+        case .vemb:
+            guard let vectors, let id = member() else { encoder.null(into: &out); return }
+            let row = (0..<vectors.dimension).map { Reply.double(Double(vectors.values[Int(id) * vectors.stride + $0])) }
+            encoder.write(.array(row), into: &out)
+        case .vinfo:
+            guard let vectors else { encoder.null(into: &out); return }
+            encoder.write(.fields([
+                ("quant-type", .text("f32")), ("vector-dim", .integer(vectors.dimension)),
+                ("size", .integer(vectors.hasVector.reduce(0) { $0 + ($1 ? 1 : 0) })),
+                ("hnsw-m", .integer(index.config.hnswM)), ("search", .text(vectors.graphs.isEmpty ? "exact" : "hnsw")),
+            ]), into: &out)
+        case .vismember:
+            encoder.integer(member() == nil ? 0 : 1, into: &out)
+        case .vgetattr:
+            guard let id = member() else { encoder.null(into: &out); return }
+            encoder.write(.text(attributesJSON(id, index)), into: &out)
+        default:
+            break
+        }
     }
 }

@@ -236,9 +236,14 @@ final class CommandHandler {
             reply(scratch.result, names: index.items, encoder, &out)
         case .auth:
             break  // handled before dispatch: it changes the connection
-        case .vsim where VectorSetQuery.isRedisForm(request):
-            try vectorSetQuery(request, index, encoder, &out)
         case .vsim:
+            guard VectorSetQuery.isRedisForm(request) else {
+                throw .syntax("VSIM takes Redis 8's form: VSIM items ELE item [WITHSCORES] [COUNT n] ...; recd's filtered form is VLIKE item [k=N] [category=C] ...")
+            }
+            try vectorSetQuery(request, index, encoder, &out)
+        case .vcard, .vdim, .vemb, .vinfo, .vismember, .vgetattr:
+            try vectorSetRead(command, request, index, encoder, &out)
+        case .vlike:
             let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
             guard index.vectors != nil else { throw noVectors() }
             index.vectorSimilar(to: index.items.lookup(request[1]), options: options, scratch: scratch)

@@ -44,6 +44,7 @@ enum InfoReport {
         lines.append("# Stats")
         lines.append("total_connections_received:\(stats.totalConnections.load(ordering: .relaxed))")
         lines.append("total_commands_processed:\(stats.commands.reduce(0, +))")
+        lines.append("instantaneous_ops_per_sec:\(stats.instantaneousOps.load(ordering: .relaxed))")
         lines.append("rejected_connections:\(stats.rejectedConnections.load(ordering: .relaxed))")
         lines.append("fallback_replies:\(stats.fallbackReplies.load(ordering: .relaxed))")
         lines.append("unknown_subject_replies:\(stats.unknownSubjectReplies.load(ordering: .relaxed))")

@@ -18,6 +18,7 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     private var loops: [EventLoop] = []
     private let finished = DispatchGroup()
     private var admin: AdminServer?
+    private var opsSampler: DispatchSourceTimer?
 
     public init(config: ServerConfig, store: IndexStore) {
         self.config = config
@@ -55,6 +56,11 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
             thread.name = "recd-loop-\(i)"
             thread.start()
         }
+        let sampler = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "recd.ops-sampler"))
+        sampler.schedule(deadline: .now() + 1, repeating: 1)
+        sampler.setEventHandler { [stats] in stats.sampleOps() }
+        sampler.resume()
+        opsSampler = sampler
         if config.adminPort > 0 {
             let (store, stats, live) = (store, stats, live)
             let admin = try AdminServer(host: config.bind, port: config.adminPort) {
@@ -70,6 +76,8 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     public func stop() {
         admin?.stop()
         admin = nil
+        opsSampler?.cancel()
+        opsSampler = nil
         for loop in loops { loop.stop() }
         finished.wait()
         loops.removeAll()

@@ -15,6 +15,19 @@ public final class ServerStats: Sendable {
     /// the index does not know (what WITHMETA tells per reply).
     public let fallbackReplies = Atomic<Int>(0)
     public let unknownSubjectReplies = Atomic<Int>(0)
+    /// Commands in the last whole second (INFO's instantaneous_ops_per_sec).
+    public let instantaneousOps = Atomic<Int>(0)
+    private let lastTotal = Mutex<Int>(0)
+
+    /// Called once a second: commands since the last call.
+    func sampleOps() {
+        let total = commands.reduce(0, +)
+        let previous = lastTotal.withLock { last in
+            defer { last = total }
+            return last
+        }
+        instantaneousOps.store(max(0, total - previous), ordering: .relaxed)
+    }
     private let commandCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count))
     private let errorCounts = Mutex<[Int]>([Int](repeating: 0, count: Command.allCases.count + 1))
     /// Service time per command (nanoseconds), merged from the loops about once a second.
