@@ -21,7 +21,7 @@ import RecTestSupport
             "OK A 3",
             "ERR SYNTAX k must be an integer from 1 to 1000 (max-k), got 'zero'",
             "ERR UNKNOWN unknown command 'NOPE'; HELP lists the commands",
-            "ERR ARGS wrong number of arguments; usage: SIM item [k=N] [category=C] [instock=1] [exclude=a,b,...] [WITHMETA]",
+            "ERR ARGS wrong number of arguments; usage: SIM item [k=N] [category=C] [instock=0|1] [exclude=a,b,...] [WITHMETA]",
         ])
     }
 

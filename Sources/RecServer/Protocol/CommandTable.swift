@@ -22,23 +22,33 @@ public enum Command: Int, CaseIterable, Sendable {
         /// Position of the key (the user or item the command is about), 0 for
         /// none: `COMMAND`'s key specs, so cluster clients route by it.
         public let key: Int
+        /// The options the command takes (`k=`, `category=`, ... `WITHMETA`).
+        public let options: [CommandOption]
+        let optionMask: UInt32
 
-        init(name: String, minArgs: Int, maxArgs: Int, syntax: String, summary: String,
+        /// `syntax`: the arguments before the options, e.g. `SIM item`; the
+        /// options' syntax is appended.
+        init(name: String, minArgs: Int, maxArgs: Int, syntax: String, options: [CommandOption] = [], summary: String,
              group: String = "recommend", flags: [String] = ["readonly", "fast"], key: Int = 0) {
             self.name = name
             self.minArgs = minArgs
             self.maxArgs = maxArgs
-            self.syntax = syntax
+            self.syntax = ([syntax] + options.map(\.syntax)).joined(separator: " ")
             self.summary = summary
             self.group = group
             self.flags = flags
             self.key = key
+            self.options = options
+            self.optionMask = options.reduce(0) { $0 | $1.bit }
         }
+
+        public func takes(_ option: CommandOption) -> Bool { optionMask & option.bit != 0 }
+
+        /// "k, category, ..." for errors about an option the command does not take.
+        public var optionList: String { options.map(\.name).joined(separator: ", ") }
     }
 
     public var spec: Spec { Command.specs[rawValue] }
-
-    public static let filterSyntax = "[k=N] [category=C] [instock=1] [exclude=a,b,...] [WITHMETA]"
 
     public static let specs: [Spec] = [
         Spec(name: "PING", minArgs: 0, maxArgs: 1, syntax: "PING [message]", summary: "liveness check; replies PONG or the message",
@@ -50,29 +60,30 @@ public enum Command: Int, CaseIterable, Sendable {
         Spec(name: "INFO", minArgs: 0, maxArgs: -1, syntax: "INFO [section ...]", summary: "server, index and client figures",
              group: "server", flags: ["stale"]),
         Spec(name: "HELP", minArgs: 0, maxArgs: 0, syntax: "HELP", summary: "lists the commands", group: "server", flags: ["stale"]),
-        Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item \(filterSyntax)",
+        Spec(name: "SIM", minArgs: 1, maxArgs: -1, syntax: "SIM item", options: CommandOption.filters,
              summary: "items most similar to the item (customers who bought X also bought)", key: 1),
-        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user \(filterSyntax) [seen=exclude|include] [due=1] [mode=cf|vec|hybrid] [exp=NAME]",
+        Spec(name: "REC", minArgs: 1, maxArgs: -1, syntax: "REC user",
+             options: CommandOption.filters + [.seen, .due, .mode, .exp],
              summary: "personal picks from the user's weighted, time-decayed history", key: 1),
-        Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,... \(filterSyntax) [seen=exclude|include]",
+        Spec(name: "SESSION", minArgs: 1, maxArgs: -1, syntax: "SESSION item,item,...", options: CommandOption.filters + [.seen],
              summary: "picks for an anonymous visit from the items it touched, later ones weighing more"),
-        Spec(name: "POPULAR", minArgs: 0, maxArgs: -1, syntax: "POPULAR \(filterSyntax)",
+        Spec(name: "POPULAR", minArgs: 0, maxArgs: -1, syntax: "POPULAR", options: CommandOption.filters,
              summary: "trending items by time-decayed popularity"),
-        Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [COUNT | LIST | INFO name ... | DOCS name ...]",
+        Spec(name: "COMMAND", minArgs: 0, maxArgs: -1, syntax: "COMMAND [COUNT | LIST | INFO name ... | DOCS name ... | GETKEYS command arg ...]",
              summary: "the command table, as Redis describes its own: arity, flags, key positions, documentation",
              group: "server", flags: ["stale", "loading"]),
         Spec(name: "CONFIG", minArgs: 1, maxArgs: -1, syntax: "CONFIG GET pattern ... | CONFIG SET name value ...",
              summary: "settings by name or glob (save, appendonly and databases answer as recd has them); SET changes those that can change at run time",
              group: "server", flags: ["admin", "stale"]),
-        Spec(name: "EVENT", minArgs: 3, maxArgs: 6, syntax: "EVENT user item view|cart|purchase [ts=T] [qty=N] [exp=NAME]",
+        Spec(name: "EVENT", minArgs: 3, maxArgs: 6, syntax: "EVENT user item view|cart|purchase", options: [.ts, .qty, .exp],
              summary: "records what a visitor did; logged before the reply, the next REC sees it",
              group: "live", flags: ["write", "fast"], key: 1),
-        Spec(name: "ITEM", minArgs: 2, maxArgs: 5, syntax: "ITEM item [instock=0|1] [category=C] [price=P] [title=T]",
+        Spec(name: "ITEM", minArgs: 2, maxArgs: 5, syntax: "ITEM item", options: [.instock, .category, .price, .title],
              summary: "catalog change, visible to filters at once; a new id adds the item", group: "live", flags: ["write"]),
         Spec(name: "FORGET", minArgs: 1, maxArgs: 1, syntax: "FORGET user",
              summary: "removes the user's history from memory and their events from the event log",
              group: "live", flags: ["write"], key: 1),
-        Spec(name: "DUE", minArgs: 1, maxArgs: -1, syntax: "DUE user \(filterSyntax) [now=T]",
+        Spec(name: "DUE", minArgs: 1, maxArgs: -1, syntax: "DUE user", options: CommandOption.filters + [.now],
              summary: "items the user buys again whose usual interval has passed, most overdue first, with days overdue", key: 1),
         Spec(name: "RELOAD", minArgs: 0, maxArgs: 2, syntax: "RELOAD [dir] [async]",
              summary: "rebuilds from a snapshot while serving, then swaps; live events since the snapshot stay",
@@ -86,17 +97,17 @@ public enum Command: Int, CaseIterable, Sendable {
              syntax: "VSIM items ELE item|VALUES n v1 ... vn|FP32 blob [WITHSCORES] [WITHATTRIBS] [COUNT n] [EF n] [EPSILON d] [FILTER expr] [FILTER-EF n] [TRUTH] [NOTHREAD]",
              summary: "items nearest an item's vector or a given vector: Redis 8's vector-set read over the set 'items' (FILTER on .category, .price, .instock, .title)",
              group: "vector", key: 1),
-        Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd \(filterSyntax) [ef=N]",
+        Spec(name: "VREC", minArgs: 1, maxArgs: -1, syntax: "VREC v1,v2,...,vd", options: CommandOption.filters + [.ef],
              summary: "items nearest a query vector, e.g. from a text model", group: "vector"),
         Spec(name: "ALIAS", minArgs: 2, maxArgs: 2, syntax: "ALIAS from to",
              summary: "identity stitching: visitor `from` is member `to`; histories merge, later events of `from` go to `to`",
              group: "live", flags: ["write"], key: 1),
         Spec(name: "SEGMENT", minArgs: 1, maxArgs: 1, syntax: "SEGMENT user | SEGMENT COUNT",
              summary: "the user's RFM scores (1-5) and segment; COUNT: buyers per segment", group: "marketing", key: 1),
-        Spec(name: "LOOKALIKE", minArgs: 1, maxArgs: 3, syntax: "LOOKALIKE user|segment [k=100] [WITHMETA]",
+        Spec(name: "LOOKALIKE", minArgs: 1, maxArgs: 3, syntax: "LOOKALIKE user|segment", options: [.k, .withMeta],
              summary: "users most like a user, or like a segment's centroid, by their histories; seeds left out",
              group: "marketing", flags: ["readonly"], key: 1),
-        Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 4, syntax: "AUDIENCE item [k=100] [since=days] [WITHMETA]",
+        Spec(name: "AUDIENCE", minArgs: 1, maxArgs: 4, syntax: "AUDIENCE item", options: [.k, .since, .withMeta],
              summary: "users who viewed or carted the item without buying it, most recent first, scored in days ago",
              group: "marketing", flags: ["readonly"], key: 1),
         Spec(name: "VARIANT", minArgs: 2, maxArgs: 2, syntax: "VARIANT user experiment",
@@ -131,7 +142,7 @@ public enum Command: Int, CaseIterable, Sendable {
              group: "transactions", flags: ["fast"]),
         Spec(name: "BGSAVE", minArgs: 0, maxArgs: 1, syntax: "BGSAVE [SCHEDULE]",
              summary: "starts a SAVE in the background; INFO shows its outcome", group: "server", flags: ["admin"]),
-        Spec(name: "VLIKE", minArgs: 1, maxArgs: -1, syntax: "VLIKE item \(filterSyntax) [ef=N]",
+        Spec(name: "VLIKE", minArgs: 1, maxArgs: -1, syntax: "VLIKE item", options: CommandOption.filters + [.ef],
              summary: "items whose vectors are nearest the item's (looks alike; works for items nobody bought yet), with recd's filters and fallback",
              group: "vector", key: 1),
         Spec(name: "VCARD", minArgs: 1, maxArgs: 1, syntax: "VCARD items", summary: "how many items have a vector",

@@ -21,6 +21,22 @@ extension CommandHandler {
         } else if ByteParsing.equalsLowercase(sub, "info") {
             let commands = request.count == 2 ? Command.allCases.map { Optional($0) } : named
             encoder.write(.array(commands.map { $0.map(CommandDocs.info) ?? .null }), into: &out)
+        } else if ByteParsing.equalsLowercase(sub, "getkeys") {
+            // `COMMAND GETKEYS cmd arg ...`: the key a cluster client routes by.
+            guard request.count > 2, let command = named[0] else {
+                encoder.write(.error("ERR Invalid command specified"), into: &out)
+                return
+            }
+            let key = command.spec.key
+            guard key > 0 else {
+                encoder.write(.error("ERR The command has no key arguments"), into: &out)
+                return
+            }
+            guard 2 + key < request.count else {
+                encoder.write(.error("ERR Invalid number of arguments specified for command"), into: &out)
+                return
+            }
+            encoder.write(.array([.bulk(Array(request[2 + key]))]), into: &out)
         } else if ByteParsing.equalsLowercase(sub, "docs") {
             // Unknown names are left out, as Redis does.
             let commands = request.count == 2 ? Command.allCases : named.compactMap { $0 }

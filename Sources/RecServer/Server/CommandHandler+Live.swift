@@ -20,16 +20,11 @@ extension CommandHandler {
             let now = Int64(Date.now.timeIntervalSince1970)
             var event = LiveEvent(item: Array(request[2]), type: type, time: now)
             var experiment: Experiment?
-            for i in 4..<request.count {
-                let (name, value) = try option(request[i])
-                if ByteParsing.equalsLowercase(name, "ts") {
-                    event.time = try ArgumentRanges.ts(value, latest: now + Int64(config.maxClockSkew), skew: config.maxClockSkew)
-                } else if ByteParsing.equalsLowercase(name, "qty") {
-                    event.quantity = try ArgumentRanges.qty(value)
-                } else if ByteParsing.equalsLowercase(name, "exp") {
-                    experiment = try self.experiment(named: value)
-                } else {
-                    throw .syntax("unknown option '\(Request.show(name))' (options: ts, qty, exp)")
+            try forEachOption(request, from: 4, .event) { option, value throws(CommandError) in
+                switch option {
+                case .ts: event.time = try ArgumentRanges.ts(value, latest: now + Int64(config.maxClockSkew), skew: config.maxClockSkew)
+                case .qty: event.quantity = try ArgumentRanges.qty(value)
+                default: experiment = try self.experiment(named: value)  // .exp
                 }
             }
             try requireId(request[1], "user")
@@ -45,21 +40,16 @@ extension CommandHandler {
         case .item:
             try requireId(request[1], "item")
             var patch = ItemPatch(item: Array(request[1]))
-            for i in 2..<request.count {
-                let (name, value) = try option(request[i])
-                if ByteParsing.equalsLowercase(name, "instock") {
+            try forEachOption(request, from: 2, .item) { option, value throws(CommandError) in
+                switch option {
+                case .instock:
                     guard let v = SnapshotLoader.parseBool(value) else {
                         throw .syntax("instock must be 1 or 0, got '\(Request.show(value))'")
                     }
                     patch.inStock = v
-                } else if ByteParsing.equalsLowercase(name, "category") {
-                    patch.category = Array(value)
-                } else if ByteParsing.equalsLowercase(name, "price") {
-                    patch.price = try ArgumentRanges.price(value)
-                } else if ByteParsing.equalsLowercase(name, "title") {
-                    patch.title = Array(value)
-                } else {
-                    throw .syntax("unknown option '\(Request.show(name))' (options: instock, category, price, title)")
+                case .category: patch.category = Array(value)
+                case .price: patch.price = try ArgumentRanges.price(value)
+                default: patch.title = Array(value)  // .title
                 }
             }
             try live.item(patch)
@@ -97,13 +87,6 @@ extension CommandHandler {
             break
         }
         return .keepOpen
-    }
-
-    func option(_ token: UnsafeBufferPointer<UInt8>) throws(CommandError) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) {
-        guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
-            throw .syntax("expected name=value, got '\(Request.show(token))'")
-        }
-        return (token.slice(0, eq), token.slice(eq + 1, token.count))
     }
 
     /// Any bytes but none at all: snapshot files escape what would break a row (TSVEscape).

@@ -3,22 +3,11 @@ import RecCore
 
 /// The marketing jobs: segments, lookalikes, audiences, experiments.
 extension CommandHandler {
-    /// `k=` and other `name=value` options of the audience commands.
-    func audienceOptions(_ request: Request, from: Int, allowSince: Bool) throws(CommandError) -> (k: Int, sinceDays: Double?) {
+    /// `k=` (default 100) and, for AUDIENCE, `since=` days.
+    func audienceOptions(_ request: Request, _ command: Command) throws(CommandError) -> (k: Int, sinceDays: Double?) {
         var k = 100, since: Double?
-        for i in from..<request.count {
-            if ByteParsing.equalsLowercase(request[i], "withmeta") {
-                wantsMeta = true
-                continue
-            }
-            let (name, value) = try option(request[i])
-            if ByteParsing.equalsLowercase(name, "k") {
-                k = try ArgumentRanges.k(value, maxK: config.maxK)
-            } else if allowSince && ByteParsing.equalsLowercase(name, "since") {
-                since = try ArgumentRanges.sinceDays(value)
-            } else {
-                throw .syntax("unknown option '\(Request.show(name))' (options: k\(allowSince ? ", since" : ""), WITHMETA)")
-            }
+        try forEachOption(request, from: 2, command) { option, value throws(CommandError) in
+            if option == .k { k = try ArgumentRanges.k(value, maxK: config.maxK) } else { since = try ArgumentRanges.sinceDays(value) }
         }
         return (k, since)
     }
@@ -26,7 +15,7 @@ extension CommandHandler {
     /// `LOOKALIKE user|segment`: a segment name (from segment-rules) seeds
     /// with the centroid of its buyers; anything else is a user id.
     func lookalike(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
-        let k = try audienceOptions(request, from: 2, allowSince: false).k
+        let k = try audienceOptions(request, .lookalike).k
         let name = String(decoding: request[1], as: UTF8.self)
         var seed: [(item: UInt32, weight: Float)] = []
         var excluding = Set<UInt32>()
@@ -63,7 +52,7 @@ extension CommandHandler {
     /// `AUDIENCE item`: snapshot interest without purchase, plus live views
     /// and carts, minus anyone who bought (in the snapshot or live).
     func audience(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
-        let (k, since) = try audienceOptions(request, from: 2, allowSince: true)
+        let (k, since) = try audienceOptions(request, .audience)
         let now = referenceNow(index)
         let cutoff = since.map { now.saturatingMinus(Int64($0 * 86_400)) } ?? Int64.min
         var latest: [[UInt8]: Int64] = [:]

@@ -172,26 +172,21 @@ final class CommandHandler {
         case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch:
             break  // runSession: they change the connection
         case .sim:
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
+            let options = try parseOptions(request, from: 2, index: index, .sim)
             index.similar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
             reply(scratch.result, names: index.items, encoder, &out)
         case .rec:
             var dueFirst = false
             var experiment: Experiment?
             var mode = RecMode.cf
-            var options = try parseOptions(request, from: 2, index: index, allowSeen: true) { name, value throws(CommandError) in
-                if ByteParsing.equalsLowercase(name, "mode") {
-                    mode = try recMode(value)
-                    return true
+            var options = try parseOptions(request, from: 2, index: index, .rec) { option, value throws(CommandError) in
+                switch option {
+                case .mode: mode = try recMode(value)
+                case .exp: experiment = try self.experiment(named: value)
+                default:  // .due, the only other one REC takes
+                    guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("due must be 1 or 0, got '\(Request.show(value))'") }
+                    dueFirst = v
                 }
-                if ByteParsing.equalsLowercase(name, "exp") {
-                    experiment = try self.experiment(named: value)
-                    return true
-                }
-                guard ByteParsing.equalsLowercase(name, "due") else { return false }
-                guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("due must be 1 or 0, got '\(Request.show(value))'") }
-                dueFirst = v
-                return true
             }
             if mode != .cf && index.vectors == nil { throw noVectors() }
             options.mode = mode
@@ -210,7 +205,7 @@ final class CommandHandler {
                 rec(user, options, dueFirst: dueFirst, index, encoder, tag: tag, &out)
             }
         case .session:
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: true)
+            let options = try parseOptions(request, from: 2, index: index, .session)
             scratch.requestItems.removeAll(keepingCapacity: true)
             forEachListed(request[1]) { item in
                 scratch.requestItems.append(index.items.lookup(item) ?? UInt32.max)
@@ -218,15 +213,13 @@ final class CommandHandler {
             index.recommendSession(options: options, scratch: scratch)
             reply(scratch.result, names: index.items, encoder, &out)
         case .popular:
-            let options = try parseOptions(request, from: 1, index: index, allowSeen: false)
+            let options = try parseOptions(request, from: 1, index: index, .popular)
             index.popular(options: options, scratch: scratch)
             reply(scratch.result, names: index.items, encoder, &out)
         case .due:
             var now: Int64?
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: false) { name, value throws(CommandError) in
-                guard ByteParsing.equalsLowercase(name, "now") else { return false }
-                now = try ArgumentRanges.now(value)
-                return true
+            let options = try parseOptions(request, from: 2, index: index, .due) { _, value throws(CommandError) in
+                now = try ArgumentRanges.now(value)  // .now, the only option DUE adds
             }
             withMember(request[1]) { user in
                 let snapshotHistory = loadLive(user, index, purchases: true)
@@ -244,12 +237,12 @@ final class CommandHandler {
         case .vcard, .vdim, .vemb, .vinfo, .vismember, .vgetattr:
             try vectorSetRead(command, request, index, encoder, &out)
         case .vlike:
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
+            let options = try parseOptions(request, from: 2, index: index, .vlike)
             guard index.vectors != nil else { throw noVectors() }
             index.vectorSimilar(to: index.items.lookup(request[1]), options: options, scratch: scratch)
             reply(scratch.result, names: index.items, encoder, &out)
         case .vrec:
-            let options = try parseOptions(request, from: 2, index: index, allowSeen: false)
+            let options = try parseOptions(request, from: 2, index: index, .vrec)
             guard let vectors = index.vectors else { throw noVectors() }
             scratch.requestVector.removeAll(keepingCapacity: true)
             var bad: String?
@@ -440,44 +433,58 @@ final class CommandHandler {
         }
     }
 
-    /// Parses `name=value` options. Fills `scratch.excludeItems`.
-    /// `extra` may claim command-specific options: it returns true when it
-    /// did. Not optional: an optional closure escapes, and its captured
-    /// locals would be boxed on the heap on every request.
-    func parseOptions(_ request: Request, from first: Int, index: RecIndex, allowSeen: Bool,
-                      extra: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Bool = { _, _ in false })
+    /// Calls `body` with each option of `request` from `first` on, after
+    /// checking that `command` takes it (the command table says which); the
+    /// error for one it does not take lists those it does. `WITHMETA` is
+    /// taken here. Not optional: an optional closure escapes, and its
+    /// captured locals would be boxed on the heap on every request.
+    func forEachOption(_ request: Request, from first: Int, _ command: Command,
+                       _ body: (CommandOption, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Void) throws(CommandError) {
+        let spec = command.spec
+        var i = first
+        while i < request.count {
+            let token = request[i]
+            i += 1
+            let eq = token.firstIndex(of: UInt8(ascii: "="))
+            let name = eq.map { token.slice(0, $0) } ?? token
+            guard let option = CommandOption.lookup(name), spec.takes(option) else {
+                if eq == nil && CommandOption.lookup(name) == nil {
+                    throw .syntax("expected name=value, got '\(Request.show(token))' (options: \(spec.optionList))")
+                }
+                throw .syntax("unknown option '\(Request.show(name))' (options: \(spec.optionList))")
+            }
+            if option == .withMeta {
+                guard eq == nil else { throw .syntax("WITHMETA takes no value, got '\(Request.show(token))'") }
+                wantsMeta = true
+                continue
+            }
+            guard let eq else { throw .syntax("expected \(option.name)=value, got '\(Request.show(token))'") }
+            try body(option, token.slice(eq + 1, token.count))
+        }
+    }
+
+    /// The query options of a recommendation command; fills
+    /// `scratch.excludeItems`. `extra` takes the command's own options.
+    func parseOptions(_ request: Request, from first: Int, index: RecIndex, _ command: Command,
+                      extra: (CommandOption, UnsafeBufferPointer<UInt8>) throws(CommandError) -> Void = { _, _ in })
         throws(CommandError) -> QueryOptions {
         var options = QueryOptions()
         options.ef = config.hnswEf
         scratch.excludeItems.removeAll(keepingCapacity: true)
-        var i = first
-        while i < request.count {
-            let token = request[i]
-            if ByteParsing.equalsLowercase(token, "withmeta") {
-                wantsMeta = true
-                i += 1
-                continue
-            }
-            guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
-                throw .syntax("expected name=value, got '\(Request.show(token))'")
-            }
-            let name = token.slice(0, eq), value = token.slice(eq + 1, token.count)
-            if ByteParsing.equalsLowercase(name, "k") {
-                options.k = try ArgumentRanges.k(value, maxK: config.maxK)
-            } else if ByteParsing.equalsLowercase(name, "ef") {
-                options.ef = try ArgumentRanges.ef(value)
-            } else if ByteParsing.equalsLowercase(name, "category") {
+        try forEachOption(request, from: first, command) { (option, value) throws(CommandError) in
+            switch option {
+            case .k: options.k = try ArgumentRanges.k(value, maxK: config.maxK)
+            case .ef: options.ef = try ArgumentRanges.ef(value)
+            case .category:
                 if let c = index.catalog.categories.lookup(value) { options.category = .only(c) } else { options.category = .unknown }
-            } else if ByteParsing.equalsLowercase(name, "instock") {
-                guard let v = SnapshotLoader.parseBool(value) else {
-                    throw .syntax("instock must be 1 or 0, got '\(Request.show(value))'")
-                }
+            case .instock:
+                guard let v = SnapshotLoader.parseBool(value) else { throw .syntax("instock must be 1 or 0, got '\(Request.show(value))'") }
                 options.inStockOnly = v
-            } else if ByteParsing.equalsLowercase(name, "exclude") {
+            case .exclude:
                 forEachListed(value) { item in
                     if let id = index.items.lookup(item) { scratch.excludeItems.append(id) }
                 }
-            } else if allowSeen && ByteParsing.equalsLowercase(name, "seen") {
+            case .seen:
                 if ByteParsing.equalsLowercase(value, "exclude") {
                     options.seen = .exclude
                 } else if ByteParsing.equalsLowercase(value, "include") {
@@ -485,13 +492,9 @@ final class CommandHandler {
                 } else {
                     throw .syntax("seen must be exclude or include, got '\(Request.show(value))'")
                 }
-            } else if try extra(name, value) {
-                // taken by the command
-            } else {
-                let allowed = allowSeen ? "k, category, instock, exclude, seen, WITHMETA" : "k, category, instock, exclude, WITHMETA"
-                throw .syntax("unknown option '\(Request.show(name))' (options: \(allowed))")
+            default:
+                try extra(option, value)
             }
-            i += 1
         }
         return options
     }
