@@ -144,7 +144,10 @@ import RecTestSupport
 
     /// One connection's worth of commands, each reply read and checked.
     static func structuredSession(_ server: TestServer, resp: Bool, _ rng: inout SplitMix64, _ tally: inout Tally) throws {
-        let client = try server.connect()
+        // A generous timeout: a SAVE's or FORGET's fsyncs on a loaded box are
+        // slow, not wrong; a server that stopped answering still fails.
+        let client = try TestClient(port: server.port, timeoutSeconds: 30)
+        var history: [String] = []
         for _ in 0..<(4 + Int(rng.next() % 12)) {
             var command = Command.allCases[Int(rng.next() % UInt64(Command.allCases.count))]
             // The slow ones (a rebuild each) and the closing one stay rare.
@@ -153,7 +156,8 @@ import RecTestSupport
             let args = [command.spec.name] + (rng.next() % 2 == 0 ? base : mutated(base, &rng))
             client.send(resp ? respFrame(args) : lineFrame(args))
             tally.frames += 1
-            let shown = "\(resp ? "RESP" : "line") \(args.joined(separator: " ").prefix(120))"
+            history.append(String(args.joined(separator: " ").prefix(80)))
+            let shown = "\(resp ? "RESP" : "line") \(args.joined(separator: " ").prefix(120)) (after: \(history.suffix(4).dropLast()))"
             if resp {
                 guard let reply = client.readRESP() else { tally.malformed.append("no well-formed reply to \(shown)"); return }
                 tally.replies += 1

@@ -30,13 +30,30 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The append-only log of live changes. Each record is framed as
-/// `length u32 | crc32 u32 | payload`, so replay can tell a complete record
-/// from one torn by a crash mid-write. Appends are serialised by a mutex;
-/// an acknowledgement is sent only after `append` returns.
+/// `length u32 | crc32 u32 | sequence u64 | payload` (the CRC covers the
+/// sequence and the payload), so replay can tell a complete record from one
+/// torn by a crash mid-write, and skip what the data-dir's manifest says a
+/// saved snapshot already holds. Appends are serialised by a mutex; an
+/// acknowledgement is sent only after `append` returns.
+///
+/// Logs of the first format (`RECDLOG1`, no sequence numbers) are read with
+/// sequence numbers 1, 2, ... and rewritten in this format at once.
 public final class EventLog: Sendable {
     public let path: String
     public let policy: FsyncPolicy
-    static let magic: [UInt8] = Array("RECDLOG1".utf8)
+    static let magic: [UInt8] = Array("RECDLOG2".utf8)
+    static let firstMagic: [UInt8] = Array("RECDLOG1".utf8)
+
+    /// A record and its sequence number.
+    public struct Entry: Sendable, Equatable {
+        public var sequence: UInt64
+        public var record: LogRecord
+
+        public init(_ sequence: UInt64, _ record: LogRecord) {
+            self.sequence = sequence
+            self.record = record
+        }
+    }
 
     struct State {
         var fd: Int32
@@ -55,8 +72,9 @@ public final class EventLog: Sendable {
     /// cut off (and kept beside the log as `<path>.damaged`) so appends go on
     /// from the last good record.
     public struct Replay: Sendable {
-        public var records: [LogRecord] = []
+        public var entries: [Entry] = []
         public var damage: String?
+        public var records: [LogRecord] { entries.map(\.record) }
     }
 
     /// Opens (creating if needed) and replays the log.
@@ -67,11 +85,13 @@ public final class EventLog: Sendable {
             if case .unreadable(_, let e) = error { throw .cannotOpen(path: path, errno: e) }
         }
         var valid = 0
+        let header = Array(bytes.prefix(magic.count))
+        let numbered = header == magic
         if bytes.isEmpty {
             valid = 0
-        } else if bytes.count < magic.count && Array(magic.prefix(bytes.count)) == bytes {
+        } else if bytes.count < magic.count && (Array(magic.prefix(bytes.count)) == bytes || Array(firstMagic.prefix(bytes.count)) == bytes) {
             replay.damage = "torn header (\(bytes.count) bytes); log restarted"
-        } else if Array(bytes.prefix(magic.count)) != magic {
+        } else if header != magic && header != firstMagic {
             throw .notAnEventLog(path: path)
         } else {
             valid = magic.count
@@ -88,16 +108,26 @@ public final class EventLog: Sendable {
                         replay.damage = "torn record at byte \(at) (needs \(length) bytes, \(raw.count - at - 8) present)"
                         break
                     }
-                    let payload = UnsafeRawBufferPointer(rebasing: raw[(at + 8)..<(at + 8 + length)])
-                    guard CRC32.checksum(payload) == crc else {
+                    let framed = UnsafeRawBufferPointer(rebasing: raw[(at + 8)..<(at + 8 + length)])
+                    guard CRC32.checksum(framed) == crc else {
                         replay.damage = "checksum mismatch in record at byte \(at)"
                         break
+                    }
+                    var sequence = UInt64(replay.entries.count + 1)
+                    var payload = framed
+                    if numbered {
+                        guard framed.count >= 8 else {
+                            replay.damage = "record without a sequence number at byte \(at)"
+                            break
+                        }
+                        sequence = framed.loadUnaligned(as: UInt64.self).littleEndian
+                        payload = UnsafeRawBufferPointer(rebasing: framed[8...])
                     }
                     guard let record = LogRecord.decode(payload) else {
                         replay.damage = "undecodable record at byte \(at)"
                         break
                     }
-                    replay.records.append(record)
+                    replay.entries.append(Entry(sequence, record))
                     at += 8 + length
                     valid = at
                 }
@@ -106,7 +136,13 @@ public final class EventLog: Sendable {
         if replay.damage != nil {
             let tail = Array(bytes[valid...])
             writeWhole(tail, to: path + ".damaged")
-            replay.damage! += "; \(replay.records.count) records kept, \(tail.count) bytes dropped (saved in \(path).damaged)"
+            replay.damage! += "; \(replay.entries.count) records kept, \(tail.count) bytes dropped (saved in \(path).damaged)"
+        }
+        if !numbered && valid > 0 {
+            // The first format: rewritten with sequence numbers before anything is appended.
+            let log = EventLog(path: path, policy: policy, fd: -1, size: 0, records: 0)
+            try log.rewrite(replay.entries)
+            return (log, replay)
         }
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
@@ -120,7 +156,7 @@ public final class EventLog: Sendable {
             fsync(fd)
         }
         lseek(fd, off_t(valid), SEEK_SET)
-        let log = EventLog(path: path, policy: policy, fd: fd, size: valid, records: replay.records.count)
+        let log = EventLog(path: path, policy: policy, fd: fd, size: valid, records: replay.entries.count)
         return (log, replay)
     }
 
@@ -140,7 +176,7 @@ public final class EventLog: Sendable {
         timer?.cancel()
         state.withLock { s in
             if s.dirty { fdatasync(s.fd) }
-            Glibc.close(s.fd)
+            if s.fd >= 0 { Glibc.close(s.fd) }
         }
     }
 
@@ -158,10 +194,11 @@ public final class EventLog: Sendable {
     /// Appends one record; returns once it is written (and, with `always`,
     /// on disk). On failure nothing is acknowledged and the log is cut back
     /// to its last whole record.
-    public func append(_ record: LogRecord) throws(EventLogError) {
+    public func append(_ record: LogRecord, sequence: UInt64) throws(EventLogError) {
         try state.withLock { (s: inout State) throws(EventLogError) in
             s.buffer.removeAll(keepingCapacity: true)
             s.buffer.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+            LogRecord.put(sequence, &s.buffer)
             record.encode(into: &s.buffer)
             let length = UInt32(s.buffer.count - 8)
             let crc = s.buffer.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[8...])) }
@@ -202,16 +239,17 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Replaces the log's contents with `records` atomically (temporary
-    /// file, fsync, rename): how `FORGET` erases a user's events from disk
-    /// and how `SAVE` empties the log.
-    public func rewrite(_ records: [LogRecord]) throws(EventLogError) {
+    /// Replaces the log's contents with `entries` atomically (temporary
+    /// file, fsync, rename, directory fsync): how `FORGET` erases a user's
+    /// events from disk and how `SAVE` drops what the new snapshot holds.
+    public func rewrite(_ entries: [Entry]) throws(EventLogError) {
         try state.withLock { (s: inout State) throws(EventLogError) in
             var bytes = EventLog.magic
             var payload: [UInt8] = []
-            for r in records {
+            for e in entries {
                 payload.removeAll(keepingCapacity: true)
-                r.encode(into: &payload)
+                LogRecord.put(e.sequence, &payload)
+                e.record.encode(into: &payload)
                 LogRecord.put32(UInt32(payload.count), &bytes)
                 LogRecord.put32(CRC32.checksum(payload), &bytes)
                 bytes.append(contentsOf: payload)
@@ -223,10 +261,10 @@ public final class EventLog: Sendable {
             let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
             lseek(fd, 0, SEEK_END)
-            Glibc.close(s.fd)
+            if s.fd >= 0 { Glibc.close(s.fd) }
             s.fd = fd
             s.size = bytes.count
-            s.records = records.count
+            s.records = entries.count
             s.dirty = false
             s.lastSync = .now
         }

@@ -29,21 +29,22 @@ public final class LiveState: Sendable {
 
     public static let shardCount = 16
     private let shards: [ShardBox] = (0..<LiveState.shardCount).map { _ in ShardBox() }
-    private let patches = Mutex<[[UInt8]: ItemPatch]>([:])
-    /// Identity stitching: visitor id -> member id, and each member's visitor ids.
+    /// Catalog patches by item, each with the sequence number of its latest change.
+    private let patches = Mutex<[[UInt8]: (patch: ItemPatch, sequence: UInt64)]>([:])
+    /// Identity stitching: visitor id -> member id, and each member's visitor
+    /// ids; the sequence number of each stitch, for rewriting the log.
     struct Aliases {
         var root: [[UInt8]: [UInt8]] = [:]
         var members: [[UInt8]: [[UInt8]]] = [:]
+        var sequence: [[UInt8]: UInt64] = [:]
     }
     private let aliases = Mutex(Aliases())
     private let aliasCount = Atomic<Int>(0)
     private let eventTotal = Atomic<Int>(0)
-    /// Every applied record takes the next number. Records numbered up to
-    /// `persisted` are in the snapshot on disk (after `SAVE`), so rewriting
-    /// the log leaves them out, while memory keeps them until the index is
-    /// rebuilt from that snapshot.
+    /// The highest sequence number applied: each log record carries its
+    /// own, given by `nextSequence` under the writer's lock, so the log, the
+    /// manifest and memory agree on what "up to n" means.
     private let sequence = Atomic<UInt64>(0)
-    private let persisted = Atomic<UInt64>(0)
     private let tombstones = Atomic<Int>(0)
     private let newest = Atomic<Int64>(Int64.min)
 
@@ -55,7 +56,13 @@ public final class LiveState: Sendable {
     /// The latest event time received live (Int64.min if none).
     public var newestTime: Int64 { newest.load(ordering: .relaxed) }
     public var lastSequence: UInt64 { sequence.load(ordering: .acquiring) }
-    public func markPersisted(through s: UInt64) { persisted.store(s, ordering: .releasing) }
+
+    /// The number for the next record; call with the writer's lock held,
+    /// then append and apply the record with it.
+    public func nextSequence() -> UInt64 { sequence.load(ordering: .acquiring) + 1 }
+
+    /// Numbers go on past `number` (the highest a log or manifest used).
+    public func advanceSequence(to number: UInt64) { _ = sequence.max(number, ordering: .acquiringAndReleasing) }
 
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -67,14 +74,16 @@ public final class LiveState: Sendable {
     @inline(__always)
     func shard(_ h: UInt64) -> ShardBox { shards[Int(h % UInt64(LiveState.shardCount))] }
 
-    /// Applies one record, as received or as replayed from the log.
-    public func apply(_ record: LogRecord) {
+    /// Applies one record, as received or as replayed from the log, under
+    /// its sequence number (`nextSequence` for a new one).
+    public func apply(_ record: LogRecord, sequence number: UInt64) {
+        _ = sequence.max(number, ordering: .acquiringAndReleasing)
         switch record {
         case .event(let user, let event):
             _ = newest.max(event.time, ordering: .relaxed)
             update(user) { u in
                 u.events.append(event)
-                u.sequences.append(sequence.add(1, ordering: .acquiringAndReleasing).newValue)
+                u.sequences.append(number)
             }
             eventTotal.add(1, ordering: .relaxed)
         case .alias(let from, let to):
@@ -95,6 +104,7 @@ public final class LiveState: Sendable {
             aliases.withLock { a in
                 // Ids already stitched to `from` follow it to the member.
                 let followers = a.members.removeValue(forKey: from) ?? []
+                a.sequence[from] = number
                 for f in followers + [from] {
                     a.root[f] = target
                     if !(a.members[target] ?? []).contains(f) { a.members[target, default: []].append(f) }
@@ -109,7 +119,7 @@ public final class LiveState: Sendable {
                 aliasCount.store(a.root.count, ordering: .relaxed)
                 return list
             }
-            for f in stitched { apply(.forget(user: f)) }
+            for f in stitched { apply(.forget(user: f), sequence: number) }
             var dropped = 0
             update(user) { u in
                 dropped = u.events.count
@@ -117,12 +127,15 @@ public final class LiveState: Sendable {
                 u.sequences.removeAll()
                 if !u.forgotten { tombstones.add(1, ordering: .relaxed) }
                 u.forgotten = true
-                u.forgottenAt = sequence.add(1, ordering: .acquiringAndReleasing).newValue
+                u.forgottenAt = number
             }
             eventTotal.subtract(dropped, ordering: .relaxed)
         case .item(let patch):
             patches.withLock { all in
-                if all[patch.item] == nil { all[patch.item] = patch } else { all[patch.item]!.merge(patch) }
+                if all[patch.item] == nil { all[patch.item] = (patch, number) } else {
+                    all[patch.item]!.patch.merge(patch)
+                    all[patch.item]!.sequence = number
+                }
             }
         }
     }
@@ -179,29 +192,44 @@ public final class LiveState: Sendable {
     public var hasAliases: Bool { aliasCount.load(ordering: .relaxed) > 0 }
 
     /// All catalog patches, for applying to a freshly built index.
-    public var catalogPatches: [ItemPatch] { patches.withLock { Array($0.values) } }
+    public var catalogPatches: [ItemPatch] { patches.withLock { $0.values.map(\.patch) } }
 
-    /// The whole state as log records, in an order that replays to the same
-    /// state: per user its tombstone before its events, then catalog patches.
-    /// Records already in the saved snapshot are left out.
-    public func records() -> [LogRecord] {
-        var out: [LogRecord] = []
-        let saved = persisted.load(ordering: .acquiring)
+    /// The whole state as numbered log records, in an order that replays to
+    /// the same state: stitches, then per user its tombstone before its
+    /// events, then catalog patches. Events and tombstones numbered up to
+    /// `covered` are in the saved snapshot and left out; stitches and
+    /// patches are kept whatever their number (a snapshot holds neither
+    /// stitches nor the catalog's live history), renumbered past `covered`
+    /// when needed so replay applies them.
+    public func records(after covered: UInt64) -> [EventLog.Entry] {
+        var out: [EventLog.Entry] = []
+        let kept = { (q: UInt64) in q > covered ? q : covered + 1 }
         // Stitches first: replaying them moves nothing (the events below are
         // already under the member) but restores the mapping.
-        aliases.withLock { a in for (from, to) in a.root { out.append(.alias(from: from, to: to)) } }
+        aliases.withLock { a in
+            for (from, to) in a.root { out.append(EventLog.Entry(kept(a.sequence[from] ?? 0), .alias(from: from, to: to))) }
+        }
         for shard in shards {
             shard.lock.withLock { s in
                 for bucket in s.users.values {
                     for u in bucket {
-                        if u.forgotten && u.forgottenAt > saved { out.append(.forget(user: u.name)) }
-                        for (e, q) in zip(u.events, u.sequences) where q > saved { out.append(.event(user: u.name, e)) }
+                        if u.forgotten && u.forgottenAt > covered { out.append(EventLog.Entry(u.forgottenAt, .forget(user: u.name))) }
+                        for (e, q) in zip(u.events, u.sequences) where q > covered { out.append(EventLog.Entry(q, .event(user: u.name, e))) }
                     }
                 }
             }
         }
-        patches.withLock { for p in $0.values { out.append(.item(p)) } }
+        patches.withLock { for p in $0.values { out.append(EventLog.Entry(kept(p.sequence), .item(p.patch))) } }
         return out
+    }
+
+    /// Every live event with its sequence number.
+    public func forEachNumberedEvent(_ body: ([UInt8], LiveEvent, UInt64) -> Void) {
+        for shard in shards {
+            shard.lock.withLock { s in
+                for bucket in s.users.values { for u in bucket { for (e, q) in zip(u.events, u.sequences) { body(u.name, e, q) } } }
+            }
+        }
     }
 
     /// Every live event, for `SAVE`.
@@ -222,11 +250,12 @@ public final class LiveState: Sendable {
         return out
     }
 
-    /// After a reload: events at or before `time` are in the new snapshot,
-    /// so they leave the live state; tombstones stay (the new snapshot may
-    /// still hold the user).
-    public func dropEvents(atOrBefore time: Int64) {
-        drop { e, _ in e.time <= time } tombstone: { _ in false }
+    /// After a reload: the events numbered in `held` are in the new
+    /// snapshot, so they leave the live state; tombstones stay (the
+    /// suppression list keeps forgotten users out of every snapshot).
+    public func dropEvents(numbered held: Set<UInt64>) {
+        guard !held.isEmpty else { return }
+        drop { _, q in held.contains(q) } tombstone: { _ in false }
     }
 
     /// After the index is rebuilt from a saved snapshot: everything numbered

@@ -17,9 +17,12 @@ public enum SnapshotWriter {
     }
 
     /// `events` minus the users in `skipping`, then `live` events; the
-    /// catalog of `index` (with its live changes) as items.tsv.
+    /// catalog of `index` (with its live changes) as items.tsv; the item
+    /// vectors the snapshot was given (their ids named by the interner
+    /// beside them) as embeddings.f32.
     public static func write(directory: String, events: EventTable, skipping: Set<[UInt8]>,
-                             live: [([UInt8], LiveEvent)], index: RecIndex) throws(Failure) {
+                             live: [([UInt8], LiveEvent)], index: RecIndex,
+                             embeddings: (EmbeddingTable, ByteInterner)? = nil) throws(Failure) {
         var out: [UInt8] = Array("user\titem\ttype\ttimestamp\tquantity\n".utf8)
         out.reserveCapacity(events.count * 40)
         var skip = [Bool](repeating: false, count: events.users.count)
@@ -57,7 +60,9 @@ public enum SnapshotWriter {
         let temporary = directory + ".tmp"
         removeTree(temporary)
         guard mkdir(temporary, 0o755) == 0 else { throw .cannotWrite(path: temporary, errno: errno) }
-        for (name, bytes) in [(SnapshotLoader.eventsFile, out), (SnapshotLoader.itemsFile, items)] {
+        var files = [(SnapshotLoader.eventsFile, out), (SnapshotLoader.itemsFile, items)]
+        if let (table, names) = embeddings { files.append((SnapshotLoader.embeddingsBinaryFile, binary(table, names))) }
+        for (name, bytes) in files {
             let path = temporary + "/" + name
             guard EventLog.writeWhole(bytes, to: path) else { throw .cannotWrite(path: path, errno: errno) }
         }
@@ -80,9 +85,27 @@ public enum SnapshotWriter {
         out.append(0x0A)
     }
 
+    /// `EmbeddingTable.parseBinary`'s format: `RECDVEC1`, u32 dimension and
+    /// count, then per row a u32 id length, the id and the float32 values.
+    static func binary(_ table: EmbeddingTable, _ names: ByteInterner) -> [UInt8] {
+        var out = EmbeddingTable.binaryMagic
+        func put32(_ v: UInt32) { for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) } }
+        put32(UInt32(table.dimension))
+        put32(UInt32(table.count))
+        for row in 0..<table.count {
+            names.withName(table.items[row]) { name in
+                put32(UInt32(name.count))
+                out.append(contentsOf: name)
+            }
+            for x in 0..<table.dimension { put32(table.values[row * table.dimension + x].bitPattern) }
+        }
+        return out
+    }
+
     /// Removes a directory of plain files (a stale temporary or an old copy).
     static func removeTree(_ path: String) {
-        for name in [SnapshotLoader.eventsFile, SnapshotLoader.itemsFile, "embeddings.tsv"] { unlink(path + "/" + name) }
+        for name in [SnapshotLoader.eventsFile, SnapshotLoader.itemsFile, SnapshotLoader.embeddingsFile,
+                     SnapshotLoader.embeddingsBinaryFile] { unlink(path + "/" + name) }
         rmdir(path)
     }
 }

@@ -9,18 +9,22 @@ import Glibc
 /// to the event log first and then into memory; reloads and saves rebuild
 /// the index in the background and swap it in.
 ///
-/// One writer lock orders log appends against log rewrites (FORGET, SAVE,
-/// RELOAD), so the log always replays to what memory holds. Queries never
-/// take it.
+/// One commit path: every write takes the next sequence number, is appended
+/// to the log and applied to memory inside the writer lock (so memory and
+/// the log agree on order); the data-dir's `Manifest` is the only switch
+/// point between snapshots and says which numbered records the served
+/// snapshot holds. Snapshot files are written and indexes built outside the
+/// lock; queries never take it.
 public final class LiveService: Sendable {
     public let config: ServerConfig
     public let store: IndexStore
     public let state: LiveState
     public let log: EventLog
+    public let suppressions: Suppressions
     private let writer = Mutex(())
     private let busy = Atomic<Bool>(false)
-    /// The snapshot directory the served index was built from.
-    private let snapshotDir: Mutex<String>
+    /// The manifest in force (its snapshot is the one served).
+    private let manifest: Mutex<Manifest>
     public let lastReload = Mutex<ReloadOutcome?>(nil)
     /// Log records the last start could not apply (`LogRecord.problem`).
     public let replaySkipped: Int
@@ -33,26 +37,32 @@ public final class LiveService: Sendable {
     }
 
     public var logPath: String { config.dataDir + "/events.log" }
-    static var currentFile: String { "CURRENT" }
 
-    /// Opens the data directory, loads the snapshot (the one `CURRENT`
-    /// names, else the configured one), builds, and replays the event log.
+    /// Opens the data directory, loads the snapshot its manifest names (else
+    /// the configured one), builds, and replays the log records the snapshot
+    /// does not hold.
     public static func start(_ config: ServerConfig) throws(StartError) -> LiveService {
         do {
             try FileManager.default.createDirectory(atPath: config.dataDir + "/snapshots", withIntermediateDirectories: true)
         } catch {
             throw .dataDir("cannot create \(config.dataDir)/snapshots: \(error.localizedDescription)")
         }
-        var snapshot = config.snapshot
-        if let named = try? String(contentsOfFile: config.dataDir + "/" + currentFile, encoding: .utf8) {
-            let dir = named.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !dir.isEmpty {
-                snapshot = dir
-                Log.info("current_snapshot", ["from": config.dataDir + "/" + currentFile, "snapshot": dir])
+        var manifest = Manifest(snapshot: config.snapshot)
+        if let m = Manifest.read(dataDir: config.dataDir) {
+            manifest = m
+            // The log is relative to the manifest's snapshot, so it wins over
+            // --snapshot; said at warn level when they differ.
+            if m.snapshot != config.snapshot {
+                Log.warn("snapshot_from_manifest", ["manifest": config.dataDir + "/" + Manifest.fileName, "serving": m.snapshot,
+                                                    "configured": config.snapshot,
+                                                    "detail": "the data-dir's manifest wins; RELOAD the configured snapshot to serve it"])
             }
         }
+        let suppressions = Suppressions(dataDir: config.dataDir)
         let index: RecIndex
-        do { index = try Daemon.buildIndex(config, directory: snapshot) } catch { throw .snapshot(error) }
+        do { index = try Daemon.buildIndex(config, directory: manifest.snapshot, suppressed: suppressions.all) } catch {
+            throw .snapshot(error)
+        }
         Allocator.returnFreedMemory()
         let opened: (EventLog, EventLog.Replay)
         do { opened = try EventLog.open(path: config.dataDir + "/events.log", policy: config.appendFsync) } catch {
@@ -60,16 +70,22 @@ public final class LiveService: Sendable {
         }
         let state = LiveState()
         let latest = Int64(Date().timeIntervalSince1970) + Int64(config.maxClockSkew)
-        var skipped = 0
-        for (n, r) in opened.1.records.enumerated() {
-            if let problem = r.problem(latestTime: latest) {
+        var skipped = 0, covered = 0
+        for (n, entry) in opened.1.entries.enumerated() {
+            guard manifest.applies(entry.sequence) else {
+                covered += 1
+                continue
+            }
+            if let problem = entry.record.problem(latestTime: latest) {
                 skipped += 1
                 // Each is logged up to a point; the total always is, and INFO keeps it.
                 if skipped <= 20 { Log.warn("event_log_record_skipped", ["record": n + 1, "reason": problem]) }
                 continue
             }
-            state.apply(r)
+            state.apply(entry.record, sequence: entry.sequence)
         }
+        // Numbers go on from the highest ever used, covered or not.
+        state.advanceSequence(to: max(manifest.covers, opened.1.entries.map(\.sequence).max() ?? 0))
         if skipped > 0 {
             Log.warn("event_log_records_skipped", ["path": opened.0.path, "skipped": skipped,
                                                    "detail": "records that can no longer be applied; the next SAVE or FORGET rewrites the log without them"])
@@ -77,9 +93,10 @@ public final class LiveService: Sendable {
         if let damage = opened.1.damage {
             Log.warn("event_log_damaged", ["path": opened.0.path, "detail": damage])
         }
-        Log.info("event_log_replayed", ["path": opened.0.path, "records": opened.1.records.count, "events": state.eventCount])
-        let service = LiveService(config: config, store: IndexStore(index), state: state, log: opened.0, snapshot: snapshot,
-                                  replaySkipped: skipped)
+        Log.info("event_log_replayed", ["path": opened.0.path, "records": opened.1.entries.count, "held_by_snapshot": covered,
+                                        "events": state.eventCount])
+        let service = LiveService(config: config, store: IndexStore(index), state: state, log: opened.0, manifest: manifest,
+                                  suppressions: suppressions, replaySkipped: skipped)
         service.store.update { service.withLive($0) }
         return service
     }
@@ -98,16 +115,18 @@ public final class LiveService: Sendable {
         }
     }
 
-    init(config: ServerConfig, store: IndexStore, state: LiveState, log: EventLog, snapshot: String, replaySkipped: Int = 0) {
+    init(config: ServerConfig, store: IndexStore, state: LiveState, log: EventLog, manifest: Manifest,
+         suppressions: Suppressions, replaySkipped: Int = 0) {
         self.replaySkipped = replaySkipped
         self.config = config
         self.store = store
         self.state = state
         self.log = log
-        self.snapshotDir = Mutex(snapshot)
+        self.manifest = Mutex(manifest)
+        self.suppressions = suppressions
     }
 
-    public var currentSnapshot: String { snapshotDir.withLock { $0 } }
+    public var currentSnapshot: String { manifest.withLock { $0.snapshot } }
     public var isReloading: Bool { busy.load(ordering: .relaxed) }
 
     /// `index` with the live catalog patches, and popularity for items only
@@ -123,45 +142,60 @@ public final class LiveService: Sendable {
 
     // MARK: - Writes
 
+    /// Numbers, logs, then applies `record`, all inside the writer lock, so
+    /// memory sees records in the log's order. `index` changes the served
+    /// index in the same critical section (a swap cannot slip in between).
+    func commit(_ record: LogRecord, index change: ((RecIndex) -> RecIndex)? = nil) throws(CommandError) {
+        try writer.withLock { (_: inout ()) throws(CommandError) in
+            let sequence = state.nextSequence()
+            do { try log.append(record, sequence: sequence) } catch { throw .storage("\(error)") }
+            state.apply(record, sequence: sequence)
+            if let change { store.update(change) }
+        }
+    }
+
     /// Logs then applies an event. Returns after the log has it.
     public func record(user: [UInt8], _ event: LiveEvent) throws(CommandError) {
-        let user = state.canonical(user)  // a stitched visitor's events go to the member
         try writer.withLock { (_: inout ()) throws(CommandError) in
-            do { try log.append(.event(user: user, event)) } catch { throw .storage("\(error)") }
-            state.apply(.event(user: user, event))
-        }
-        // An item the built index lacks gains popularity from its events.
-        let index = store.load()
-        let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
-        if !built {
-            store.update { $0.boostingLiveItem(event.item, by: $0.liveWeight(event.type, time: event.time)) }
+            // Resolved inside the lock: an ALIAS cannot slip in between.
+            let user = state.canonical(user)
+            let sequence = state.nextSequence()
+            do { try log.append(.event(user: user, event), sequence: sequence) } catch { throw .storage("\(error)") }
+            state.apply(.event(user: user, event), sequence: sequence)
+            // An item the built index lacks gains popularity from its events.
+            let index = store.load()
+            let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
+            if !built { store.update { $0.boostingLiveItem(event.item, by: $0.liveWeight(event.type, time: event.time)) } }
         }
     }
 
     /// Logs then applies a stitch of visitor `from` to member `to`.
     public func alias(from: [UInt8], to: [UInt8]) throws(CommandError) {
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            do { try log.append(.alias(from: from, to: to)) } catch { throw .storage("\(error)") }
-            state.apply(.alias(from: from, to: to))
-        }
+        try commit(.alias(from: from, to: to))
     }
 
     public func item(_ patch: ItemPatch) throws(CommandError) {
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            do { try log.append(.item(patch)) } catch { throw .storage("\(error)") }
-            state.apply(.item(patch))
-        }
-        store.update { $0.applying(patches: [patch]) }
+        try commit(.item(patch)) { $0.applying(patches: [patch]) }
     }
 
-    /// Forgets the user in memory and rewrites the log without their events
-    /// (a tombstone stays, so the snapshot's history of them stays ignored
-    /// until a SAVE writes a snapshot without them).
+    /// Forgets the user: the suppression list (so no snapshot brings them
+    /// back) and a logged tombstone first, then memory, then the log is
+    /// rewritten without their events. If only that rewrite fails, the
+    /// FORGET has taken effect and the error says the erasure is pending.
     public func forget(user: [UInt8]) throws(CommandError) {
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            state.apply(.forget(user: user))
-            do { try log.rewrite(state.records()) } catch { throw .storage("\(error)") }
+        guard suppressions.add(user) else { throw .storage("cannot write \(suppressions.path)") }
+        for visitor in state.stitched(to: user) where !suppressions.add(visitor) {
+            throw .storage("cannot write \(suppressions.path)")
         }
+        try commit(.forget(user: user))
+        try writer.withLock { (_: inout ()) throws(CommandError) in
+            let covers = manifest.withLock { $0.covers }
+            do { try log.rewrite(state.records(after: covers)) } catch {
+                throw CommandError(code: "STORAGE", message: "forgotten, but the event log still holds their events until the next SAVE or FORGET succeeds (\(error))")
+            }
+        }
+        // The index built from the snapshot still has the user until the next
+        // build; memory's tombstone hides them meanwhile (LiveState.forgotten).
     }
 
     // MARK: - Reload and save
@@ -201,86 +235,138 @@ public final class LiveService: Sendable {
         }
     }
 
-    /// Builds from `dir` while the old index serves, then swaps. Live events
-    /// newer than the new snapshot's latest event stay. Call after
-    /// `beginReload` succeeded; releases the slot.
+    /// Waits (up to `seconds`) for a running SAVE or RELOAD, so a shutdown
+    /// does not cut one short; true if none is running.
+    public func waitUntilIdle(seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while busy.load(ordering: .acquiring) {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Builds from `dir` while the old index serves, then swaps. Every live
+    /// event stays, whatever its time, except those the new snapshot holds
+    /// itself (the same user, item, type and time: the export already has
+    /// what the site sent). Call after `beginReload` succeeded; releases the slot.
     public func reload(_ dir: String) -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
         let start = ContinuousClock.now
-        let index: RecIndex
-        do {
-            index = try Daemon.buildIndex(backgroundBuild, directory: dir)
-        } catch {
+        let snapshot: Snapshot
+        do { snapshot = try Daemon.loadSnapshot(backgroundBuild, directory: dir, suppressed: suppressions.all) } catch {
             finish(start, ok: false, detail: error.description)
             return .failure(CommandError(code: "RELOAD", message: "\(error.description); the old index keeps serving"))
         }
+        let index = Daemon.buildIndex(backgroundBuild, snapshot: snapshot, directory: dir)
+        var dropped = 0
         do {
             try writer.withLock { (_: inout ()) throws(CommandError) in
-                state.dropEvents(atOrBefore: index.referenceTime)
-                do { try log.rewrite(state.records()) } catch { throw .storage("\(error)") }
-                try pointCurrent(at: dir)
+                let held = heldEvents(in: snapshot.events)
+                dropped = held.count
+                var next = manifest.withLock { $0 }
+                next.snapshot = dir
+                next.held = held
+                // The switch point; the log still has the held events, which
+                // replay skips until the rewrite below drops them.
+                guard next.write(dataDir: config.dataDir) else { throw .storage("cannot write \(config.dataDir)/\(Manifest.fileName)") }
+                manifest.withLock { $0 = next }
+                state.dropEvents(numbered: held)
                 store.update { _ in withLive(index) }
-                snapshotDir.withLock { $0 = dir }
+                if !held.isEmpty {
+                    try compactLog(covers: next.covers)
+                }
             }
         } catch {
             finish(start, ok: false, detail: error.message)
             return .failure(error)
         }
-        let summary = "reloaded \(dir): \(index.itemCount) items, \(index.userCount) users, \(index.stats.neighborEntries) neighbours; \(state.eventCount) live events kept"
+        let summary = "reloaded \(dir): \(index.itemCount) items, \(index.userCount) users, \(index.stats.neighborEntries) neighbours; \(state.eventCount) live events kept, \(dropped) held by the snapshot"
         finish(start, ok: true, detail: summary)
         return .success(summary)
     }
 
-    /// Writes the current state (snapshot minus forgotten users, plus live
-    /// events, plus the live catalog) as a new snapshot directory, makes it
-    /// current, empties the log of what it holds, and rebuilds from it.
+    /// Rewrites the log with what memory holds past `covers`, then clears
+    /// the manifest's held set (a crash between the two is harmless: replay
+    /// skips held records that are no longer there). Writer lock held.
+    private func compactLog(covers: UInt64) throws(CommandError) {
+        do { try log.rewrite(state.records(after: covers)) } catch { throw .storage("\(error)") }
+        var next = manifest.withLock { $0 }
+        next.held = []
+        if next.write(dataDir: config.dataDir) { manifest.withLock { $0 = next } }
+    }
+
+    /// Sequence numbers of the live events `events` holds itself.
+    func heldEvents(in events: EventTable) -> Set<UInt64> {
+        var live: [Int64: [(user: [UInt8], event: LiveEvent, sequence: UInt64)]] = [:]
+        state.forEachNumberedEvent { user, e, q in live[e.time, default: []].append((user, e, q)) }
+        guard !live.isEmpty else { return [] }
+        var held = Set<UInt64>()
+        for e in 0..<events.count {
+            guard let candidates = live[events.time[e]] else { continue }
+            for c in candidates where !held.contains(c.sequence) && c.event.type == events.type[e] {
+                let same = events.users.withName(events.user[e]) { $0.elementsEqual(c.user) }
+                    && events.items.withName(events.item[e]) { $0.elementsEqual(c.event.item) }
+                if same {
+                    held.insert(c.sequence)
+                    break
+                }
+            }
+        }
+        return held
+    }
+
+    /// Writes the current state (the served snapshot minus forgotten users,
+    /// plus every live event up to now, the live catalog, the item vectors
+    /// it was given) as a new snapshot directory, then makes it current
+    /// through the manifest and drops from memory and the log what it holds.
+    /// Events that arrive meanwhile are numbered past it and stay.
     public func save() -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
         let start = ContinuousClock.now
         let source = currentSnapshot
         let snapshot: Snapshot
-        do { snapshot = try SnapshotLoader.load(directory: source) } catch {
+        do { snapshot = try Daemon.loadSnapshot(backgroundBuild, directory: source, suppressed: suppressions.all) } catch {
             return .failure(CommandError(code: "SAVE", message: "cannot re-read \(source): \(error.description)"))
         }
-        let name = "snapshot-\(Int(Date().timeIntervalSince1970))-\(state.lastSequence)"
+        // What the new snapshot holds: everything numbered up to `mark`,
+        // read in one critical section.
+        var live: [([UInt8], LiveEvent)] = []
+        var forgotten = Set<[UInt8]>()
+        var mark: UInt64 = 0
+        var catalogIndex = store.load()
+        writer.withLock { _ in
+            mark = state.lastSequence
+            state.forEachEvent { live.append(($0, $1)) }
+            forgotten = state.forgottenUsers()
+            catalogIndex = store.load()
+        }
+        let name = "snapshot-\(Int(Date().timeIntervalSince1970))-\(mark)"
         let dir = config.dataDir + "/snapshots/" + name
         do {
+            try SnapshotWriter.write(directory: dir, events: snapshot.events, skipping: forgotten, live: live, index: catalogIndex,
+                                     embeddings: snapshot.embeddings.map { ($0, snapshot.events.items) })
+        } catch {
+            return .failure(.storage("\(error)"))
+        }
+        let index: RecIndex
+        do { index = try Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) } catch {
+            return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description); the old snapshot stays current"))
+        }
+        do {
             try writer.withLock { (_: inout ()) throws(CommandError) in
-                var live: [([UInt8], LiveEvent)] = []
-                state.forEachEvent { live.append(($0, $1)) }
-                do {
-                    try SnapshotWriter.write(directory: dir, events: snapshot.events, skipping: state.forgottenUsers(),
-                                             live: live, index: store.load())
-                } catch { throw .storage("\(error)") }
-                try pointCurrent(at: dir)
-                state.markPersisted(through: state.lastSequence)
-                do { try log.rewrite(state.records()) } catch { throw .storage("\(error)") }
+                let next = Manifest(snapshot: dir, covers: mark)
+                guard next.write(dataDir: config.dataDir) else { throw .storage("cannot write \(config.dataDir)/\(Manifest.fileName)") }
+                manifest.withLock { $0 = next }
+                state.dropPersisted(through: mark)
+                store.update { _ in withLive(index) }
+                try compactLog(covers: mark)
             }
         } catch {
             return .failure(error)
         }
-        // Rebuild from what was saved, so memory no longer layers those
-        // events over the old snapshot.
-        let mark = state.lastSequence
-        let index: RecIndex
-        do { index = try Daemon.buildIndex(backgroundBuild, directory: dir) } catch {
-            return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description)"))
-        }
-        writer.withLock { _ in
-            state.dropPersisted(through: min(mark, state.lastSequence))
-            store.update { _ in withLive(index) }
-            snapshotDir.withLock { $0 = dir }
-        }
         finish(start, ok: true, detail: "saved \(dir)")
         return .success(dir)
-    }
-
-    func pointCurrent(at dir: String) throws(CommandError) {
-        let path = config.dataDir + "/" + LiveService.currentFile
-        guard EventLog.writeWhole(Array((dir + "\n").utf8), to: path + ".tmp"), rename(path + ".tmp", path) == 0 else {
-            throw .storage("cannot write \(path)")
-        }
-        EventLog.syncDirectory(of: path)
     }
 
     func finish(_ start: ContinuousClock.Instant, ok: Bool, detail: String) {

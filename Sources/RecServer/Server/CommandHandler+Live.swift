@@ -55,8 +55,12 @@ extension CommandHandler {
             try live.item(patch)
             encoder.status("OK", into: &out)
         case .forget:
-            try live.forget(user: Array(request[1]))
-            encoder.status("OK", into: &out)
+            // Off the loop: the suppression list, the log append and the
+            // log's rewrite each wait for the disk.
+            let user = Array(request[1])
+            return .deferred {
+                Result { () throws(CommandError) in try live.forget(user: user) }.map { "" }
+            }
         case .alias:
             try requireId(request[1], "visitor")
             try requireId(request[2], "member")

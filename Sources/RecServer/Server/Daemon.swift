@@ -8,17 +8,29 @@ import Glibc
 /// that run it in-process: load the snapshot, build, serve, stop on a signal.
 public enum Daemon {
     /// Loads and builds the configured snapshot, logging what was rejected.
-    public static func buildIndex(_ config: ServerConfig, directory: String? = nil) throws(SnapshotError) -> RecIndex {
+    public static func buildIndex(_ config: ServerConfig, directory: String? = nil,
+                                  suppressed: Set<[UInt8]> = []) throws(SnapshotError) -> RecIndex {
         let dir = directory ?? config.snapshot
         let parseStart = ContinuousClock.now
-        let snapshot = try SnapshotLoader.load(directory: dir, parts: config.build.shards)
-        let parseSeconds = (ContinuousClock.now - parseStart).inSeconds
+        let snapshot = try loadSnapshot(config, directory: dir, suppressed: suppressed)
+        return buildIndex(config, snapshot: snapshot, directory: dir, parseSeconds: (ContinuousClock.now - parseStart).inSeconds)
+    }
+
+    /// Reads a snapshot, leaving out the users FORGET suppressed.
+    public static func loadSnapshot(_ config: ServerConfig, directory dir: String,
+                                    suppressed: Set<[UInt8]> = []) throws(SnapshotError) -> Snapshot {
+        var snapshot = try SnapshotLoader.load(directory: dir, parts: config.build.shards)
         for issue in snapshot.report.samples {
             Log.warn("row_rejected", ["file": issue.file, "line": issue.line, "reason": issue.reason])
         }
         if snapshot.report.rowsRejected > 0 {
             Log.warn("rows_rejected", ["count": snapshot.report.rowsRejected, "read": snapshot.report.rowsRead])
         }
+        if !suppressed.isEmpty { snapshot.events = snapshot.events.removingUsers(suppressed) }
+        return snapshot
+    }
+
+    public static func buildIndex(_ config: ServerConfig, snapshot: Snapshot, directory dir: String, parseSeconds: Double = 0) -> RecIndex {
         let index = IndexBuilder.build(snapshot, config: config.build)
         Log.info("index_built", [
             "snapshot": dir, "events": index.stats.events, "items": index.itemCount,
@@ -75,6 +87,12 @@ public enum Daemon {
         hup.resume()
         sources.append(hup)
         done.wait()
+        // A SAVE or RELOAD under way finishes first (its manifest switch is
+        // safe to cut short, but its work would be lost for nothing).
+        if let live = server.live, live.isReloading {
+            Log.info("shutdown_waits", ["for": "SAVE or RELOAD under way", "up_to_seconds": 60])
+            if !live.waitUntilIdle(seconds: 60) { Log.warn("shutdown_without_waiting", ["detail": "SAVE or RELOAD still running after 60 s"]) }
+        }
         server.stop()
         for s in sources { s.cancel() }
         Log.info("stopped")

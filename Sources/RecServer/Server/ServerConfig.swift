@@ -15,7 +15,8 @@ public struct ServerConfig: Sendable {
     /// means the parent of `snapshot`.
     public var snapshotRoot = ""
     /// Event log (`events.log`), saved snapshots (`snapshots/`) and the
-    /// `CURRENT` pointer to the snapshot to serve.
+    /// `MANIFEST` (the snapshot to serve and the log records it holds) and
+    /// the `forgotten` suppression list.
     public var dataDir = "data"
     public var appendFsync = FsyncPolicy.everysec
     /// Shards for builds while serving (RELOAD, SAVE); 0 means half the cores.
