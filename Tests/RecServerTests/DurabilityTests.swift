@@ -88,3 +88,98 @@ import RecTestSupport
         #expect(c.readLines(1) == ["OK B 0.993884"])
     }
 }
+
+extension DurabilityTests {
+    /// recd as a child process under EVENT load from three connections,
+    /// with SAVE, RELOAD and FORGET mixed in, killed with SIGKILL at a random
+    /// moment, again and again on one data-dir: after each kill every
+    /// acknowledged event is served exactly once, no unacknowledged one
+    /// twice, and every forgotten user is gone. (More iterations:
+    /// `Benchmarks/kill-loop.sh 200`.)
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
+    func sigkillAtRandomMoments_LosesNoAcknowledgedEvent_AndDoublesNone() throws {
+        let iterations = Int(ProcessInfo.processInfo.environment["RECD_KILL_ITERATIONS"] ?? "3") ?? 3
+        let snapshot = Fixtures.tinySnapshotDirectory(), dataDir = Fixtures.directory([:])
+        let port = freePort()
+        var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
+        var acked = Set<String>(), sent = Set<String>(), forgotten = Set<String>()
+        var totals = (saves: 0, reloads: 0, forgets: 0)
+        for iteration in 0..<iterations {
+            let recd = try LiveTests.spawnRecd(["--snapshot", snapshot, "--data-dir", dataDir, "--appendfsync", "always"], port: port)
+            let ackedNow = Mutex<[String]>([]), sentNow = Mutex<[String]>([]), forgottenNow = Mutex<[String]>([])
+            let ops = Mutex((saves: 0, reloads: 0, forgets: 0))
+            let stop = Atomic<Bool>(false)
+            let group = DispatchGroup()
+            for writer in 0..<3 {
+                group.enter()
+                Thread {
+                    defer { group.leave() }
+                    guard let c = try? TestClient(port: port, timeoutSeconds: 10) else { return }
+                    var n = 0
+                    while !stop.load(ordering: .relaxed) {
+                        let user = "k\(iteration)-\(writer)-\(n)"
+                        n += 1
+                        sentNow.withLock { $0.append(user) }
+                        c.send("EVENT \(user) A view ts=\(Fixtures.t0 + Int64(n))\n")
+                        guard c.readLines(1).first == "OK" else { return }
+                        ackedNow.withLock { $0.append(user) }
+                    }
+                }.start()
+            }
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let c = try? TestClient(port: port, timeoutSeconds: 10) else { return }
+                var r = SplitMix64(seed: UInt64(iteration) &+ 99)
+                while !stop.load(ordering: .relaxed) {
+                    usleep(UInt32(20_000 + r.next() % 60_000))
+                    switch r.next() % 3 {
+                    case 0:
+                        c.send("SAVE\n")
+                        guard c.readLines(1).first == "OK" else { return }
+                        ops.withLock { $0.saves += 1 }
+                    case 1:
+                        c.send("RELOAD\n")
+                        guard c.readLines(1).first?.hasPrefix("OK") == true else { return }
+                        ops.withLock { $0.reloads += 1 }
+                    default:
+                        guard let user = ackedNow.withLock({ $0.randomElement() }) else { continue }
+                        c.send("FORGET \(user)\n")
+                        guard c.readLines(1).first == "OK" else { return }
+                        forgottenNow.withLock { $0.append(user) }
+                        ops.withLock { $0.forgets += 1 }
+                    }
+                }
+            }.start()
+            usleep(UInt32(300_000 + rng.next() % 900_000))
+            kill(recd.processIdentifier, SIGKILL)
+            recd.waitUntilExit()
+            stop.store(true, ordering: .relaxed)
+            group.wait()
+            acked.formUnion(ackedNow.withLock { $0 })
+            sent.formUnion(sentNow.withLock { $0 })
+            forgotten.formUnion(forgottenNow.withLock { $0 })
+            let o = ops.withLock { $0 }
+            totals = (totals.saves + o.saves, totals.reloads + o.reloads, totals.forgets + o.forgets)
+
+            // What a restart serves: the manifest's snapshot (suppressions
+            // applied) and the live events replay gives back.
+            var config = LiveTests.config(snapshot: snapshot, dataDir: dataDir)
+            config.appendFsync = .no
+            let live = try LiveService.start(config)
+            let served = try Daemon.loadSnapshot(config, directory: live.currentSnapshot, suppressed: live.suppressions.all)
+            var count: [String: Int] = [:]
+            for e in 0..<served.events.count { count[served.events.users.name(served.events.user[e]), default: 0] += 1 }
+            live.state.forEachEvent { user, _ in count[String(decoding: user, as: UTF8.self), default: 0] += 1 }
+            let lost = acked.subtracting(forgotten).filter { count[$0] != 1 }
+            let doubled = sent.filter { (count[$0] ?? 0) > 1 }
+            let resurrected = forgotten.filter { (count[$0] ?? 0) > 0 }
+            #expect(lost.isEmpty, "iteration \(iteration): acknowledged events lost or doubled: \(lost.sorted().prefix(5)) of \(acked.count)")
+            #expect(doubled.isEmpty, "iteration \(iteration): events served twice: \(doubled.sorted().prefix(5))")
+            #expect(resurrected.isEmpty, "iteration \(iteration): forgotten users back: \(resurrected.sorted().prefix(5))")
+            if !lost.isEmpty || !doubled.isEmpty || !resurrected.isEmpty { break }
+        }
+        print("kill loop: \(iterations) SIGKILLs, \(acked.count) acknowledged events (\(sent.count) sent), \(totals.saves) SAVEs, "
+              + "\(totals.reloads) RELOADs, \(forgotten.count) FORGETs; lost 0, doubled 0, forgotten back 0 unless reported above")
+    }
+}
