@@ -292,6 +292,7 @@ public final class LiveService: Sendable {
     private func compactLog(covers: UInt64) throws(CommandError) {
         do { try log.rewrite(state.records(after: covers)) } catch { throw .storage("\(error)") }
         var next = manifest.withLock { $0 }
+        guard !next.held.isEmpty else { return }
         next.held = []
         if next.write(dataDir: config.dataDir) { manifest.withLock { $0 = next } }
     }
