@@ -73,7 +73,7 @@ enum LoadBench {
             s.rate = rate
         }
         guard let mix = RequestPool.parseMix(options.string("mix") ?? "sim:40,rec:50,session:10") else {
-            Options.fail("--mix: like sim:40,rec:50,session:10 (sim, rec, session, popular, zrevrange)")
+            Options.fail("--mix: like sim:40,rec:50,session:10 (sim, rec, session, popular, zrevrange, event)")
         }
         let snapshotDir = options.required("snapshot")
         let snapshot: Snapshot

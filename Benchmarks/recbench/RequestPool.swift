@@ -7,9 +7,11 @@ struct RequestPool {
         /// `zrevrange` is Redis's side of the comparison: `ZREVRANGE sim:<item>
         /// 0 k-1 WITHSCORES` against the sorted sets `recbench redis-zsets` loads,
         /// so the same open-loop test can be run against Redis on the same box.
-        case sim, rec, session, popular, zrevrange
+        /// `event`: `EVENT <user> <item> view|cart|purchase`, undated, so a
+        /// write load (with its log appends and fsyncs) can be measured.
+        case sim, rec, session, popular, zrevrange, event
 
-        var name: String { ["SIM", "REC", "SESSION", "POPULAR", "ZREVRANGE"][rawValue] }
+        var name: String { ["SIM", "REC", "SESSION", "POPULAR", "ZREVRANGE", "EVENT"][rawValue] }
     }
 
     /// Encoded requests per kind.
@@ -30,6 +32,8 @@ struct RequestPool {
                 case .session: args = ["SESSION", [item(), item(), item()].joined(separator: ","), "k=\(k)"]
                 case .popular: args = ["POPULAR", "k=\(k)"]
                 case .zrevrange: args = ["ZREVRANGE", "sim:" + item(), "0", String(k - 1), "WITHSCORES"]
+                case .event:
+                    args = ["EVENT", users.name(UInt32(rng.next() % UInt64(users.count))), item(), ["view", "cart", "purchase"][Int(rng.next() % 3)]]
                 }
                 requests[kind.rawValue].append(RequestPool.encode(args, resp: resp))
             }
