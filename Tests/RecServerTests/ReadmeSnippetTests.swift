@@ -21,13 +21,8 @@ import RecTestSupport
         return blocks
     }
 
-    static func withRecd(_ body: (Int) throws -> Void) throws {
-        let port = freePort()
-        let recd = try LiveTests.spawnRecd(["--snapshot", ClientLibraryTests.repo + "/config/sample", "--data-dir", Fixtures.directory([:])],
-                                           port: port)
-        defer { recd.terminate(); recd.waitUntilExit() }
-        try body(port)
-    }
+    /// recd on the sample, as the client-library checks run it.
+    static func withRecd(_ body: (Int) throws -> Void) throws { try ClientLibraryTests.withRecd(body) }
 
     @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"),
           .enabled(if: ClientLibraryTests.python != nil, "needs the redis-py venv: run .ci/install-test-tools"))
