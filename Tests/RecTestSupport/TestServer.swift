@@ -38,18 +38,23 @@ public final class TestClient: @unchecked Sendable {  // one fd; tests use it fr
     private var chunk = [UInt8](repeating: 0, count: 65536)
 
     public init(port: Int, timeoutSeconds: Int = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // The socket becomes `fd` only once connected: a class whose stored
+        // properties are all set runs its deinit when init throws, and a
+        // second close of the same number could close another thread's fd
+        // (the in-process server's own sockets, as the fuzz test found).
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(port).bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         if rc != 0 {
-            close(fd)
+            close(s)
             throw POSIXError(.ECONNREFUSED)
         }
+        fd = s
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
