@@ -142,40 +142,38 @@ public final class LiveService: Sendable {
 
     // MARK: - Writes
 
-    /// Numbers, logs, then applies `record`, all inside the writer lock, so
-    /// memory sees records in the log's order. `index` changes the served
-    /// index in the same critical section (a swap cannot slip in between).
-    func commit(_ record: LogRecord, index change: ((RecIndex) -> RecIndex)? = nil) throws(CommandError) {
+    /// Numbers, logs, then applies a record, all inside the writer lock, so
+    /// memory sees records in the log's order. `make` builds the record from
+    /// the state under the lock (an EVENT's user is resolved through ALIAS
+    /// there, so a stitch cannot slip in between); `change` gives the served
+    /// index's next generation, or nil to leave it, in the same critical
+    /// section (a swap cannot slip in between either).
+    func commit(_ make: (LiveState) -> LogRecord, index change: (RecIndex) -> RecIndex? = { _ in nil }) throws(CommandError) {
         try writer.withLock { (_: inout ()) throws(CommandError) in
+            let record = make(state)
             let sequence = state.nextSequence()
             do { try log.append(record, sequence: sequence) } catch { throw .storage("\(error)") }
             state.apply(record, sequence: sequence)
-            if let change { store.update(change) }
+            if let next = change(store.load()) { store.swap(next) }
         }
     }
 
-    /// Logs then applies an event. Returns after the log has it.
+    /// Logs then applies an event. Returns after the log has it. An item the
+    /// built index lacks gains popularity from its events.
     public func record(user: [UInt8], _ event: LiveEvent) throws(CommandError) {
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            // Resolved inside the lock: an ALIAS cannot slip in between.
-            let user = state.canonical(user)
-            let sequence = state.nextSequence()
-            do { try log.append(.event(user: user, event), sequence: sequence) } catch { throw .storage("\(error)") }
-            state.apply(.event(user: user, event), sequence: sequence)
-            // An item the built index lacks gains popularity from its events.
-            let index = store.load()
+        try commit({ .event(user: $0.canonical(user), event) }) { index in
             let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
-            if !built { store.update { $0.boostingLiveItem(event.item, by: $0.liveWeight(event.type, time: event.time)) } }
+            return built ? nil : index.boostingLiveItem(event.item, by: index.liveWeight(event.type, time: event.time))
         }
     }
 
     /// Logs then applies a stitch of visitor `from` to member `to`.
     public func alias(from: [UInt8], to: [UInt8]) throws(CommandError) {
-        try commit(.alias(from: from, to: to))
+        try commit { _ in .alias(from: from, to: to) }
     }
 
     public func item(_ patch: ItemPatch) throws(CommandError) {
-        try commit(.item(patch)) { $0.applying(patches: [patch]) }
+        try commit({ _ in .item(patch) }) { $0.applying(patches: [patch]) }
     }
 
     /// Forgets the user: the suppression list (so no snapshot brings them
@@ -187,7 +185,7 @@ public final class LiveService: Sendable {
         for visitor in state.stitched(to: user) where !suppressions.add(visitor) {
             throw .storage("cannot write \(suppressions.path)")
         }
-        try commit(.forget(user: user))
+        try commit { _ in .forget(user: user) }
         try writer.withLock { (_: inout ()) throws(CommandError) in
             let covers = manifest.withLock { $0.covers }
             do { try log.rewrite(state.records(after: covers)) } catch {

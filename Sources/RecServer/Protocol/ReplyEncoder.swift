@@ -27,12 +27,13 @@ public struct ReplyEncoder: Sendable {
     /// `+TEXT`; on a line `OK` and `PONG` as they are, any other word after
     /// `OK ` (`OK RESET`), so every line reply starts with OK, PONG or ERR.
     public func status(_ text: StaticString, into out: inout [UInt8]) {
+        let bytes = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
         if dialect == .resp {
             out.append(UInt8(ascii: "+"))
-        } else if text.utf8CodeUnitCount != 2 && text.utf8CodeUnitCount != 4 || text.utf8Start[0] != UInt8(ascii: "O") && text.utf8Start[0] != UInt8(ascii: "P") {
+        } else if !bytes.elementsEqual("OK".utf8) && !bytes.elementsEqual("PONG".utf8) {
             out.append(contentsOf: [UInt8(ascii: "O"), UInt8(ascii: "K"), 0x20])
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        out.append(contentsOf: bytes)
         crlf(&out)
     }
 

@@ -139,8 +139,8 @@ extension CommandHandler {
                 if encoder.resp3 { pairs.append((name, .array([scoreReply, .null]))) } else { rows += [name, scoreReply, .null] }
             }
         }
-        encoder.write(withScores && withAttributes && !encoder.resp3 ? .array(rows) : pairs.isEmpty && rows.count > 0 ? .array(rows)
-            : (withScores || withAttributes) ? .map(pairs) : .array(rows), into: &out)
+        // `rows` holds the plain members, or RESP2's triples when both are asked for; `pairs` the map otherwise.
+        encoder.write(rows.isEmpty && (withScores || withAttributes) ? .map(pairs) : .array(rows), into: &out)
     }
 }
 
