@@ -42,7 +42,7 @@ import RecTestSupport
         let (_, after) = try EventLog.open(path: path, policy: .no)
         #expect(after.records == Array(Self.sampleRecords().dropLast()) + [.forget(user: Array("u9".utf8))])
         #expect(after.damage == nil)
-        #expect(FileManager.default.fileExists(atPath: path + ".damaged"))
+        #expect(FileManager.default.fileExists(atPath: path + ".damaged-1"))
     }
 
     @Test func corruptedByte_StopsReplayAtThatRecord() throws {

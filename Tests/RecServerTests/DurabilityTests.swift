@@ -244,3 +244,124 @@ extension DurabilityTests {
                 "the manifest (line \(manifestRename)) switched before the snapshot was durable")
     }
 }
+
+extension DurabilityTests {
+    /// FORGET means the same to every command that reads users, at once
+    /// (before any rebuild), after SAVE, after RELOAD of the original
+    /// snapshot and after a restart; forgetting a visitor id that ALIAS
+    /// stitched to a member forgets the person.
+    @Test func forget_ReachesEveryCommand_ThroughAVisitorId_AndStays() throws {
+        var rows = AudienceTests.clusters()
+        rows += "a1\tA1\tpurchase\t\(Fixtures.t0 + 30 * Fixtures.day)\n" + "a1\tB1\tview\t\(Fixtures.t0 + 30 * Fixtures.day)\n"
+        rows += "v9\tB1\tview\t\(Fixtures.t0 + 29 * Fixtures.day)\n"
+        let snapshot = Fixtures.directory(["events.tsv": rows])
+        let dataDir = Fixtures.directory([:])
+        var config = LiveTests.config(snapshot: snapshot, dataDir: dataDir)
+        config.segmentRules = try SegmentRules("recent:r>=5;rest:")
+        let probes = ["LOOKALIKE a0 k=10", "LOOKALIKE a1", "LOOKALIKE recent k=10", "SEGMENT a1", "SEGMENT COUNT",
+                      "AUDIENCE B1 k=10", "REC a1 k=2 WITHMETA", "REC visitor k=2 WITHMETA", "DUE a1"]
+        func check(_ c: TestClient, _ phase: String) {
+            c.send(probes.map { $0 + "\n" }.joined())
+            let r = c.readLines(probes.count)
+            #expect(!r[0].contains(" a1 "), "\(phase): LOOKALIKE returns the forgotten user: \(r[0])")
+            #expect(r[1] == "OK", "\(phase): LOOKALIKE seeds from the forgotten user: \(r[1])")
+            #expect(!r[2].contains(" a1 ") && r[2].hasPrefix("OK"), "\(phase): \(r[2])")
+            #expect(r[3].hasPrefix("OK segment none"), "\(phase): SEGMENT still scores them: \(r[3])")
+            let counted = r[4].split(separator: " ").dropFirst().enumerated().filter { $0.offset % 2 == 1 }.compactMap { Int($0.element) }
+            #expect(counted.reduce(0, +) == 9, "\(phase): SEGMENT COUNT counts the forgotten buyer: \(r[4])")
+            #expect(r[5].contains("v9") && !r[5].contains("a1"), "\(phase): AUDIENCE lists the forgotten user: \(r[5])")
+            #expect(r[6].contains("(fallback)") || r[6].contains("(unknown)"), "\(phase): REC uses their history: \(r[6])")
+            #expect(r[7].contains("(fallback)") || r[7].contains("(unknown)"), "\(phase): the visitor id: \(r[7])")
+            #expect(r[8] == "OK", "\(phase): DUE: \(r[8])")
+        }
+        do {
+            let live = try LiveService.start(config)
+            let server = try TestServer(live: live)
+            let c = try server.connect()
+            c.send("LOOKALIKE a0 k=10\nEVENT visitor B2 view\nALIAS visitor a1\nFORGET visitor\n")
+            let first = c.readLines(4)
+            #expect(first[0].contains(" a1 "), "a1 is a lookalike of a0 before: \(first[0])")
+            #expect(first[1...] == ["OK", "OK", "OK"])
+            check(c, "before a rebuild")
+            c.send("SAVE\n")
+            #expect(c.readLines(1) == ["OK"])
+            check(c, "after SAVE")
+            c.send("RELOAD \(snapshot)\n")
+            #expect(c.readLines(1).first?.hasPrefix("OK reloaded") == true)
+            check(c, "after RELOAD of the original")
+        }
+        let server = try TestServer(live: try LiveService.start(config))
+        check(try server.connect(), "after a restart")
+    }
+}
+
+extension DurabilityTests {
+    static func infoField(_ c: TestClient, _ name: String) -> String? {
+        c.send("INFO live\n")
+        let line = c.readLines(1).first ?? ""
+        // The line dialect sends INFO as one escaped line of fields.
+        let text = line.removingPercentEncoding ?? line
+        return text.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == " " })
+            .first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+
+    /// With appendfsync always, EVENTs that arrive together share one
+    /// fdatasync (group commit): pipelined and concurrent writes from three
+    /// connections take far fewer syncs than events, and all are there
+    /// after a restart.
+    @Test func appendfsyncAlways_EventsArrivingTogetherShareAnFsync() throws {
+        let snapshot = Fixtures.tinySnapshotDirectory(), dataDir = Fixtures.directory([:])
+        do {
+            let live = try LiveService.start(LiveTests.config(snapshot: snapshot, dataDir: dataDir, fsync: .always))
+            let server = try TestServer(live: live)
+            let clients = try (0..<3).map { _ in try server.connect() }
+            let before = live.log.syncCount
+            for (n, c) in clients.enumerated() {
+                c.send((0..<100).map { "EVENT g\(n)-\($0) A view\n" }.joined())
+            }
+            for c in clients { #expect(c.readLines(100).allSatisfy { $0 == "OK" }) }
+            let syncs = live.log.syncCount - before
+            #expect(syncs >= 1 && syncs < 60, "300 events took \(syncs) fdatasyncs")
+            #expect(Self.infoField(clients[0], "event_log_fsyncs").flatMap(Int.init) ?? 0 >= syncs)
+        }
+        let live = try LiveService.start(LiveTests.config(snapshot: snapshot, dataDir: dataDir))
+        #expect(live.state.eventCount == 300)
+    }
+
+    /// SAVE keeps the newest `snapshot-keep` saved snapshots and deletes
+    /// the damaged log pieces an earlier start cut off; INFO shows both.
+    @Test func save_KeepsTheNewestSnapshots_AndRemovesDamagedLogPieces() throws {
+        let snapshot = Fixtures.tinySnapshotDirectory(), dataDir = Fixtures.directory([:])
+        do {
+            let live = try LiveService.start(LiveTests.config(snapshot: snapshot, dataDir: dataDir))
+            let server = try TestServer(live: live)
+            let c = try server.connect()
+            c.send("EVENT u1 C view\n")
+            #expect(c.readLines(1) == ["OK"])
+        }
+        // A torn tail, as a crash mid-write leaves it.
+        let log = dataDir + "/events.log"
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        handle.seekToEndOfFile()
+        handle.write(Data([0x40, 0, 0, 0, 1, 2, 3]))
+        try handle.close()
+        var config = LiveTests.config(snapshot: snapshot, dataDir: dataDir)
+        config.snapshotKeep = 2
+        let live = try LiveService.start(config)
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        #expect(Self.infoField(c, "event_log_damaged_pieces") == "1")
+        #expect(Self.infoField(c, "event_log_damaged_bytes") == "7")
+        #expect(live.state.eventCount == 1, "the whole record before the tear is kept")
+        for n in 0..<3 {
+            c.send("EVENT u2 D view\nSAVE\n")
+            #expect(c.readLines(2) == ["OK", "OK"], "save \(n)")
+        }
+        let saved = SavedSnapshot.list(in: dataDir + "/snapshots")
+        #expect(saved.count == 2, "\(saved.map(\.name))")
+        #expect(live.currentSnapshot == dataDir + "/snapshots/" + (saved.first?.name ?? ""), "the newest is the current one")
+        #expect(Self.infoField(c, "saved_snapshots") == "2")
+        #expect(Self.infoField(c, "event_log_damaged_pieces") == "0")
+        #expect(EventLog.damagedPieces(of: log).isEmpty)
+    }
+}

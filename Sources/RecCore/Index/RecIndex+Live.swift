@@ -38,10 +38,22 @@ extension RecIndex {
 
     /// The next generation: new item ids, catalog and popularity; every
     /// other part shared with this one.
-    func with(items: ByteInterner, catalog: Catalog, popularity: Popularity) -> RecIndex {
+    func with(items: ByteInterner, catalog: Catalog, popularity: Popularity, hiddenUsers: Set<UInt32>? = nil) -> RecIndex {
         RecIndex(config: config, users: users, items: items, catalog: catalog, histories: histories, neighbors: neighbors,
                  popularity: popularity, repurchase: repurchase.grown(to: items.count), vectors: vectors, rfm: rfm,
-                 itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime, stats: stats, report: report)
+                 itemUsers: itemUsers, audiences: audiences, referenceTime: referenceTime, stats: stats, report: report,
+                 hiddenUsers: hiddenUsers ?? self.hiddenUsers)
+    }
+
+    /// This index with the snapshot users named in `names` hidden (FORGET);
+    /// names it does not hold are ignored.
+    public func hiding(users names: some Sequence<[UInt8]>) -> RecIndex {
+        var hidden = hiddenUsers
+        for name in names {
+            if let u = name.withUnsafeBufferPointer({ users.lookup($0) }) { hidden.insert(u) }
+        }
+        if hidden.count == hiddenUsers.count { return self }
+        return with(items: items, catalog: catalog, popularity: popularity, hiddenUsers: hidden)
     }
 
     /// This index with one live event's weight added to the popularity of

@@ -22,11 +22,16 @@ public final class RecIndex: Sendable {
     public let referenceTime: Int64
     public let stats: BuildStats
     public let report: LoadReport
+    /// Users this generation still holds but FORGET removed: every query
+    /// over users leaves them out until the next build drops them (its
+    /// snapshot is loaded without them). Few, so a set.
+    public let hiddenUsers: Set<UInt32>
 
     init(config: BuildConfig, users: ByteInterner, items: ByteInterner, catalog: Catalog,
          histories: UserHistories, neighbors: NeighborIndex, popularity: Popularity,
          repurchase: Repurchase, vectors: VectorIndex? = nil, rfm: RFMTable,
-         itemUsers: ItemUsers, audiences: Audiences, referenceTime: Int64, stats: BuildStats, report: LoadReport) {
+         itemUsers: ItemUsers, audiences: Audiences, referenceTime: Int64, stats: BuildStats, report: LoadReport,
+         hiddenUsers: Set<UInt32> = []) {
         self.config = config
         self.users = users
         self.items = items
@@ -42,7 +47,12 @@ public final class RecIndex: Sendable {
         self.referenceTime = referenceTime
         self.stats = stats
         self.report = report
+        self.hiddenUsers = hiddenUsers
     }
+
+    /// Whether queries over users may return or count snapshot user `user`.
+    @inline(__always)
+    public func isVisible(_ user: UInt32) -> Bool { hiddenUsers.isEmpty || !hiddenUsers.contains(user) }
 
     public var itemCount: Int { items.count }
     public var userCount: Int { users.count }

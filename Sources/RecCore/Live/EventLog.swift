@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -19,12 +20,14 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, errno: Int32)
     case notAnEventLog(path: String)
     case writeFailed(path: String, errno: Int32)
+    case syncFailed(path: String, errno: Int32)
 
     public var description: String {
         switch self {
         case .cannotOpen(let p, let e): "event log \(p): cannot open (\(String(cString: strerror(e))))"
         case .notAnEventLog(let p): "event log \(p): not a recd event log (bad header); move it away or point data-dir elsewhere"
         case .writeFailed(let p, let e): "event log \(p): write failed (\(String(cString: strerror(e))))"
+        case .syncFailed(let p, let e): "event log \(p): fdatasync failed (\(String(cString: strerror(e)))); what was written since the last sync may not be on disk"
         }
     }
 }
@@ -33,8 +36,11 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
 /// `length u32 | crc32 u32 | sequence u64 | payload` (the CRC covers the
 /// sequence and the payload), so replay can tell a complete record from one
 /// torn by a crash mid-write, and skip what the data-dir's manifest says a
-/// saved snapshot already holds. Appends are serialised by a mutex; an
-/// acknowledgement is sent only after `append` returns.
+/// saved snapshot already holds. Appends are serialised by a mutex and
+/// return a ticket; with `always` an acknowledgement waits until
+/// `sync(through:)` has covered its ticket. One fdatasync covers every
+/// append made before it (group commit), and it runs outside the mutex that
+/// appends take, so appends go on while the disk works.
 ///
 /// Logs of the first format (`RECDLOG1`, no sequence numbers) are read with
 /// sequence numbers 1, 2, ... and rewritten in this format at once.
@@ -59,17 +65,26 @@ public final class EventLog: Sendable {
         var fd: Int32
         var size: Int
         var records: Int
+        /// Bytes appended since open, across rewrites: the tickets' scale.
+        var appended: UInt64 = 0
         var dirty = false
         var lastSync = ContinuousClock.now
         var buffer: [UInt8] = []
     }
 
     private let state: Mutex<State>
+    /// Serialises fdatasyncs and rewrites (so a sync's fd stays open);
+    /// never taken inside `state`.
+    private let syncLock = Mutex(())
+    /// The ticket every byte up to which is on disk.
+    private let synced = Atomic<UInt64>(0)
+    private let syncs = Atomic<Int>(0)
     /// Set once in init, cancelled in deinit; DispatchSource is thread-safe.
     nonisolated(unsafe) private let timer: DispatchSourceTimer?
 
     /// What replay found: the records, and any damage at the tail, which is
-    /// cut off (and kept beside the log as `<path>.damaged`) so appends go on
+    /// cut off (and kept beside the log as `<path>.damaged-<n>`, until the
+    /// next SAVE) so appends go on
     /// from the last good record.
     public struct Replay: Sendable {
         public var entries: [Entry] = []
@@ -135,8 +150,9 @@ public final class EventLog: Sendable {
         }
         if replay.damage != nil {
             let tail = Array(bytes[valid...])
-            writeWhole(tail, to: path + ".damaged")
-            replay.damage! += "; \(replay.entries.count) records kept, \(tail.count) bytes dropped (saved in \(path).damaged)"
+            let piece = path + ".damaged-" + String(damagedPieces(of: path).count + 1)
+            writeWhole(tail, to: piece)
+            replay.damage! += "; \(replay.entries.count) records kept, \(tail.count) bytes dropped (saved in \(piece))"
         }
         if !numbered && valid > 0 {
             // The first format: rewritten with sequence numbers before anything is appended.
@@ -181,6 +197,9 @@ public final class EventLog: Sendable {
     }
 
     public var size: Int { state.withLock { $0.size } }
+    /// fdatasyncs of appended records so far (with group commit, fewer
+    /// than the appends they covered).
+    public var syncCount: Int { syncs.load(ordering: .relaxed) }
     public var recordCount: Int { state.withLock { $0.records } }
 
     /// Seconds since the last fsync while unsynced data is pending, else 0.
@@ -191,11 +210,11 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Appends one record; returns once it is written (and, with `always`,
-    /// on disk). On failure nothing is acknowledged and the log is cut back
-    /// to its last whole record.
-    public func append(_ record: LogRecord, sequence: UInt64) throws(EventLogError) {
-        try state.withLock { (s: inout State) throws(EventLogError) in
+    /// Appends one record and returns its ticket: the record is on disk
+    /// once `isDurable(ticket)`. On failure nothing is acknowledged and the
+    /// log is cut back to its last whole record.
+    public func append(_ record: LogRecord, sequence: UInt64) throws(EventLogError) -> UInt64 {
+        try state.withLock { (s: inout State) throws(EventLogError) -> UInt64 in
             s.buffer.removeAll(keepingCapacity: true)
             s.buffer.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
             LogRecord.put(sequence, &s.buffer)
@@ -220,10 +239,33 @@ public final class EventLog: Sendable {
             }
             s.size += written
             s.records += 1
+            s.appended += UInt64(written)
             s.dirty = true
-            if policy == .always {
-                if fdatasync(s.fd) != 0 { throw .writeFailed(path: path, errno: errno) }
-                s.dirty = false
+            return s.appended
+        }
+    }
+
+    /// Whether an acknowledgement of the append that returned `ticket` may
+    /// be sent: with `everysec` and `no` at once, with `always` once a sync
+    /// has covered it.
+    @inline(__always)
+    public func isDurable(_ ticket: UInt64) -> Bool {
+        policy != .always || synced.load(ordering: .acquiring) >= ticket
+    }
+
+    /// Puts everything appended up to `ticket` (or more) on disk. Callers
+    /// that arrive while another's fdatasync runs wait for it and usually
+    /// find their ticket covered: one fdatasync for many appends.
+    public func sync(through ticket: UInt64) throws(EventLogError) {
+        if synced.load(ordering: .acquiring) >= ticket { return }
+        try syncLock.withLock { (_: inout ()) throws(EventLogError) in
+            if synced.load(ordering: .acquiring) >= ticket { return }
+            let (fd, upTo) = state.withLock { ($0.fd, $0.appended) }
+            if fdatasync(fd) != 0 { throw .syncFailed(path: path, errno: errno) }
+            syncs.add(1, ordering: .relaxed)
+            synced.store(upTo, ordering: .releasing)
+            state.withLock { s in
+                if s.appended == upTo { s.dirty = false }
                 s.lastSync = .now
             }
         }
@@ -231,18 +273,18 @@ public final class EventLog: Sendable {
 
     /// The `everysec` timer's job; also called on shutdown.
     public func syncIfDirty() {
-        state.withLock { s in
-            guard s.dirty else { return }
-            fdatasync(s.fd)
-            s.dirty = false
-            s.lastSync = .now
-        }
+        let (dirty, upTo) = state.withLock { ($0.dirty, $0.appended) }
+        if dirty { try? sync(through: upTo) }
     }
 
     /// Replaces the log's contents with `entries` atomically (temporary
     /// file, fsync, rename, directory fsync): how `FORGET` erases a user's
     /// events from disk and how `SAVE` drops what the new snapshot holds.
     public func rewrite(_ entries: [Entry]) throws(EventLogError) {
+        try syncLock.withLock { (_: inout ()) throws(EventLogError) in try rewriteLocked(entries) }
+    }
+
+    private func rewriteLocked(_ entries: [Entry]) throws(EventLogError) {
         try state.withLock { (s: inout State) throws(EventLogError) in
             var bytes = EventLog.magic
             var payload: [UInt8] = []
@@ -267,7 +309,23 @@ public final class EventLog: Sendable {
             s.records = entries.count
             s.dirty = false
             s.lastSync = .now
+            synced.store(s.appended, ordering: .releasing)
         }
+    }
+
+    /// The damaged tails cut off the log at opens so far (each kept for
+    /// inspection; the next successful SAVE deletes them).
+    public static func damagedPieces(of path: String) -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir)) ?? []
+        return names.filter { $0.hasPrefix(base + ".damaged") }.sorted().map { dir + "/" + $0 }
+    }
+
+    /// Bytes in the damaged pieces (INFO).
+    public static func damagedBytes(of path: String) -> Int {
+        damagedPieces(of: path).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
     }
 
     /// Writes `bytes` to a new file and fsyncs it. False on failure (errno set).

@@ -16,7 +16,7 @@ extension RecIndex {
             }
         }
         var heap = TopKHeap(capacity: k)
-        for u in touched where !excluding.contains(u) && dot[Int(u)] > 0 {
+        for u in touched where !excluding.contains(u) && dot[Int(u)] > 0 && isVisible(u) {
             var norm: Float = 0
             for h in histories.range(of: u) { norm += histories.weights[h] * histories.weights[h] }
             heap.insert(u, dot[Int(u)] / (seedNorm.squareRoot() * norm.squareRoot()))

@@ -31,6 +31,7 @@ public final class Suppressions: Sendable {
 
     public var all: Set<[UInt8]> { names.withLock { $0 } }
     public var isEmpty: Bool { names.withLock { $0.isEmpty } }
+    public var count: Int { names.withLock { $0.count } }
 
     /// Adds `user` durably; false if the file could not be written.
     public func add(_ user: [UInt8]) -> Bool {

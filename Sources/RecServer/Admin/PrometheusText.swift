@@ -42,6 +42,8 @@ enum PrometheusText {
             one("live_events", "gauge", "Events received since the snapshot, in memory.", live.state.eventCount)
             one("event_log_bytes", "gauge", "Size of the event log.", live.log.size)
             one("event_log_fsync_lag_seconds", "gauge", "Seconds since unsynced log data was last fsynced.", live.log.fsyncLagSeconds)
+            one("event_log_fsyncs_total", "counter", "fdatasyncs of the event log (one covers every append before it).", live.log.syncCount)
+            one("event_log_damaged_bytes", "gauge", "Bytes of damaged log tails kept aside until the next SAVE.", EventLog.damagedBytes(of: live.log.path))
             one("reload_in_progress", "gauge", "1 while a RELOAD or SAVE runs.", live.isReloading ? 1 : 0)
             if let r = live.lastReload.withLock({ $0 }) {
                 one("last_reload_timestamp_seconds", "gauge", "When the last reload finished (Unix time).", Int(r.finishedAt.timeIntervalSince1970))

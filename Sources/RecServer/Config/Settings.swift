@@ -148,6 +148,8 @@ public enum Settings {
                 apply: int(0...65535) { $0.adminPort = $1 }),
         Setting(name: "max-clock-skew", defaultValue: "600", help: "seconds an EVENT ts= may lie past this machine's clock",
                 apply: int(0...(366 * 86_400)) { $0.maxClockSkew = $1 }),
+        Setting(name: "snapshot-keep", defaultValue: "3", help: "saved snapshots SAVE keeps in data-dir/snapshots, oldest deleted first",
+                apply: int(1...10_000) { $0.snapshotKeep = $1 }),
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

@@ -24,6 +24,11 @@ final class Connection {
     /// A command's reply is being computed off the loop (RELOAD, SAVE):
     /// later commands wait, so replies stay in order.
     var awaitingReply = false
+    /// Replies in `output` acknowledge log records up to this ticket; they
+    /// are sent once the log has it on disk (0: nothing to wait for).
+    var durableTicket: UInt64 = 0
+    /// In the loop's list of connections waiting for the end-of-batch sync.
+    var awaitingSync = false
     /// Protocol, authentication, name, transaction (HELLO, AUTH, CLIENT, MULTI).
     var client: ClientState
     /// Monotonic seconds of the last request bytes, for the idle timeout.

@@ -37,6 +37,12 @@ final class EventLoop: @unchecked Sendable {
     /// Connections now lingering, so the once-a-second scan knows to look.
     private var lingering = 0
 
+    /// Connections whose replies wait for the log's fsync, and the highest
+    /// ticket among them: one fdatasync at the end of the batch covers all
+    /// (group commit, as Redis's beforeSleep does for appendfsync always).
+    private var awaitingSync: [Connection] = []
+    private var syncTicket: UInt64 = 0
+
     /// Replies computed off the loop, waiting to be queued on their connection.
     private let finished = Mutex<[(fd: Int32, serial: UInt64, bytes: [UInt8])]>([])
     /// Connections CLIENT KILL asked this loop to close.
@@ -80,11 +86,14 @@ final class EventLoop: @unchecked Sendable {
                     service(conn, events)
                 }
             }
+            syncAwaiting()
             handler.endBatch()
         }
         // Graceful: stop accepting, then give replies already computed a
         // short while to drain before closing.
         selector.remove(listener.fd)
+        handler.live?.log.syncIfDirty()
+        for conn in awaitingSync { conn.durableTicket = 0 }
         let deadline = MonotonicClock.seconds() + 2
         for case let conn? in connections {
             while conn.pendingOutput > 0 && MonotonicClock.seconds() <= deadline {
@@ -149,7 +158,7 @@ final class EventLoop: @unchecked Sendable {
         // Requests already buffered (held back by backpressure, or pipelined
         // past the last read) must run even if the client sends nothing more.
         while true {
-            if !flush(conn) { return }
+            if !flushDurable(conn) { return }
             guard conn.inStart < conn.inEnd, !conn.closeWhenFlushed, !conn.awaitingReply,
                   conn.pendingOutput < EventLoop.outputHighWater else { break }
             let before = conn.inStart
@@ -259,6 +268,10 @@ final class EventLoop: @unchecked Sendable {
                     case .close: conn.closeWhenFlushed = true
                     case .deferred(let work): runDeferred(work, for: conn, encoder)
                     }
+                    if handler.logTicket != 0 {
+                        conn.durableTicket = handler.logTicket
+                        handler.logTicket = 0
+                    }
                 }
             }
         }
@@ -309,7 +322,7 @@ final class EventLoop: @unchecked Sendable {
         }
         for k in list {
             guard Int(k.fd) < connections.count, let conn = connections[Int(k.fd)], conn.serial == k.serial else { continue }
-            _ = flush(conn)
+            _ = flushDurable(conn)
             close(conn)
         }
     }
@@ -319,6 +332,47 @@ final class EventLoop: @unchecked Sendable {
         logClientError(error.description)
         conn.closeWhenFlushed = true
         conn.inStart = conn.inEnd
+    }
+
+    /// Writes pending output, unless it acknowledges log records not yet
+    /// on disk: then the connection joins the end-of-batch sync. Returns
+    /// false if the connection was closed.
+    func flushDurable(_ conn: Connection) -> Bool {
+        if conn.durableTicket != 0 {
+            if let log = handler.live?.log, !log.isDurable(conn.durableTicket) {
+                syncTicket = max(syncTicket, conn.durableTicket)
+                if !conn.awaitingSync {
+                    conn.awaitingSync = true
+                    awaitingSync.append(conn)
+                }
+                return true
+            }
+            conn.durableTicket = 0
+        }
+        return flush(conn)
+    }
+
+    /// One fdatasync for every connection waiting, then their replies go
+    /// out (and their further pipelined commands run, which may wait again).
+    /// If the disk fails them, their replies are never sent: the
+    /// connections are closed, and the clients see no acknowledgement.
+    func syncAwaiting() {
+        guard let log = handler.live?.log else { return }
+        while !awaitingSync.isEmpty {
+            let waiting = awaitingSync, ticket = syncTicket
+            awaitingSync.removeAll(keepingCapacity: true)
+            syncTicket = 0
+            var failed = false
+            do { try log.sync(through: ticket) } catch {
+                Log.error("event_log_sync_failed", ["error": error.description, "connections_closed": waiting.count])
+                failed = true
+            }
+            for conn in waiting {
+                conn.awaitingSync = false
+                guard Int(conn.fd) < connections.count, connections[Int(conn.fd)] === conn else { continue }
+                if failed { close(conn) } else { service(conn, 0) }
+            }
+        }
     }
 
     /// Writes pending output. Returns false if the connection was closed.
@@ -344,7 +398,7 @@ final class EventLoop: @unchecked Sendable {
     /// Level-triggered interest: write while output is pending; read unless
     /// the client is closing or over the output high-water mark.
     func updateInterest(_ conn: Connection) {
-        let wantWrite = conn.pendingOutput > 0
+        let wantWrite = conn.pendingOutput > 0 && !conn.awaitingSync
         let wantRead = !conn.closeWhenFlushed && !conn.peerClosed && !conn.awaitingReply
             && conn.pendingOutput < EventLoop.outputHighWater
         var interest: Selector.Interest = []

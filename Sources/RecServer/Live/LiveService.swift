@@ -5,26 +5,14 @@ import Synchronization
 import Glibc
 #endif
 
-/// The live half of the service: events, catalog changes and forgetting go
-/// to the event log first and then into memory; reloads and saves rebuild
-/// the index in the background and swap it in.
-///
-/// One commit path: every write takes the next sequence number, is appended
-/// to the log and applied to memory inside the writer lock (so memory and
-/// the log agree on order); the data-dir's `Manifest` is the only switch
-/// point between snapshots and says which numbered records the served
-/// snapshot holds. Snapshot files are written and indexes built outside the
-/// lock; queries never take it.
+/// The live half of the service: it turns commands into the data-dir's
+/// commits (`LiveStore`, the one commit path) and runs RELOAD and SAVE,
+/// which load, write and build outside every lock and then switch through
+/// the store. One RELOAD or SAVE runs at a time.
 public final class LiveService: Sendable {
     public let config: ServerConfig
-    public let store: IndexStore
-    public let state: LiveState
-    public let log: EventLog
-    public let suppressions: Suppressions
-    private let writer = Mutex(())
+    public let live: LiveStore
     private let busy = Atomic<Bool>(false)
-    /// The manifest in force (its snapshot is the one served).
-    private let manifest: Mutex<Manifest>
     public let lastReload = Mutex<ReloadOutcome?>(nil)
     /// Log records the last start could not apply (`LogRecord.problem`).
     public let replaySkipped: Int
@@ -36,7 +24,11 @@ public final class LiveService: Sendable {
         public var detail: String
     }
 
-    public var logPath: String { config.dataDir + "/events.log" }
+    public var store: IndexStore { live.served }
+    public var state: LiveState { live.state }
+    public var log: EventLog { live.log }
+    public var suppressions: Suppressions { live.suppressions }
+    public var logPath: String { log.path }
 
     /// Opens the data directory, loads the snapshot its manifest names (else
     /// the configured one), builds, and replays the log records the snapshot
@@ -95,10 +87,9 @@ public final class LiveService: Sendable {
         }
         Log.info("event_log_replayed", ["path": opened.0.path, "records": opened.1.entries.count, "held_by_snapshot": covered,
                                         "events": state.eventCount])
-        let service = LiveService(config: config, store: IndexStore(index), state: state, log: opened.0, manifest: manifest,
-                                  suppressions: suppressions, replaySkipped: skipped)
-        service.store.update { service.withLive($0) }
-        return service
+        let live = LiveStore(dataDir: config.dataDir, index: index, state: state, log: opened.0, manifest: manifest,
+                             suppressions: suppressions)
+        return LiveService(config: config, live: live, replaySkipped: skipped)
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -115,85 +106,44 @@ public final class LiveService: Sendable {
         }
     }
 
-    init(config: ServerConfig, store: IndexStore, state: LiveState, log: EventLog, manifest: Manifest,
-         suppressions: Suppressions, replaySkipped: Int = 0) {
+    init(config: ServerConfig, live: LiveStore, replaySkipped: Int = 0) {
         self.replaySkipped = replaySkipped
         self.config = config
-        self.store = store
-        self.state = state
-        self.log = log
-        self.manifest = Mutex(manifest)
-        self.suppressions = suppressions
+        self.live = live
     }
 
-    public var currentSnapshot: String { manifest.withLock { $0.snapshot } }
+    public var currentSnapshot: String { live.currentManifest.snapshot }
     public var isReloading: Bool { busy.load(ordering: .relaxed) }
 
-    /// `index` with the live catalog patches, and popularity for items only
-    /// live events know.
-    func withLive(_ index: RecIndex) -> RecIndex {
-        var boosts: [[UInt8]: Float] = [:]
-        state.forEachEvent { _, e in
-            let known = e.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
-            if !known { boosts[e.item, default: 0] += index.liveWeight(e.type, time: e.time) }
-        }
-        return index.applying(patches: state.catalogPatches, popularityBoosts: boosts.map { ($0.key, $0.value) })
-    }
-
     // MARK: - Writes
+    //
+    // Each returns the log ticket its acknowledgement waits for: the event
+    // loop holds the reply until `log.isDurable(ticket)` (group commit).
 
-    /// Numbers, logs, then applies a record, all inside the writer lock, so
-    /// memory sees records in the log's order. `make` builds the record from
-    /// the state under the lock (an EVENT's user is resolved through ALIAS
-    /// there, so a stitch cannot slip in between); `change` gives the served
-    /// index's next generation, or nil to leave it, in the same critical
-    /// section (a swap cannot slip in between either).
-    func commit(_ make: (LiveState) -> LogRecord, index change: (RecIndex) -> RecIndex? = { _ in nil }) throws(CommandError) {
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            let record = make(state)
-            let sequence = state.nextSequence()
-            do { try log.append(record, sequence: sequence) } catch { throw .storage("\(error)") }
-            state.apply(record, sequence: sequence)
-            if let next = change(store.load()) { store.swap(next) }
-        }
-    }
-
-    /// Logs then applies an event. Returns after the log has it. An item the
-    /// built index lacks gains popularity from its events.
-    public func record(user: [UInt8], _ event: LiveEvent) throws(CommandError) {
-        try commit({ .event(user: $0.canonical(user), event) }) { index in
-            let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
-            return built ? nil : index.boostingLiveItem(event.item, by: index.liveWeight(event.type, time: event.time))
-        }
+    /// Logs then applies an event. An item the built index lacks gains
+    /// popularity from its events.
+    public func record(user: [UInt8], _ event: LiveEvent) throws(CommandError) -> UInt64 {
+        do {
+            return try live.commit({ .event(user: $0.canonical(user), event) }) { index in
+                let built = event.item.withUnsafeBufferPointer { index.items.lookup($0) }.map(index.isBuilt) ?? false
+                return built ? nil : index.boostingLiveItem(event.item, by: index.liveWeight(event.type, time: event.time))
+            }
+        } catch { throw .store(error) }
     }
 
     /// Logs then applies a stitch of visitor `from` to member `to`.
-    public func alias(from: [UInt8], to: [UInt8]) throws(CommandError) {
-        try commit { _ in .alias(from: from, to: to) }
+    public func alias(from: [UInt8], to: [UInt8]) throws(CommandError) -> UInt64 {
+        do { return try live.commit { _ in .alias(from: from, to: to) } } catch { throw .store(error) }
     }
 
-    public func item(_ patch: ItemPatch) throws(CommandError) {
-        try commit({ _ in .item(patch) }) { $0.applying(patches: [patch]) }
+    public func item(_ patch: ItemPatch) throws(CommandError) -> UInt64 {
+        do { return try live.commit({ _ in .item(patch) }) { $0.applying(patches: [patch]) } } catch { throw .store(error) }
     }
 
-    /// Forgets the user: the suppression list (so no snapshot brings them
-    /// back) and a logged tombstone first, then memory, then the log is
-    /// rewritten without their events. If only that rewrite fails, the
-    /// FORGET has taken effect and the error says the erasure is pending.
+    /// Forgets the person `user` names (see `LiveStore.forget`); returns
+    /// once it is on disk.
     public func forget(user: [UInt8]) throws(CommandError) {
-        guard suppressions.add(user) else { throw .storage("cannot write \(suppressions.path)") }
-        for visitor in state.stitched(to: user) where !suppressions.add(visitor) {
-            throw .storage("cannot write \(suppressions.path)")
-        }
-        try commit { _ in .forget(user: user) }
-        try writer.withLock { (_: inout ()) throws(CommandError) in
-            let covers = manifest.withLock { $0.covers }
-            do { try log.rewrite(state.records(after: covers)) } catch {
-                throw CommandError(code: "STORAGE", message: "forgotten, but the event log still holds their events until the next SAVE or FORGET succeeds (\(error))")
-            }
-        }
-        // The index built from the snapshot still has the user until the next
-        // build; memory's tombstone hides them meanwhile (LiveState.forgotten).
+        do { try live.forget(user: user) } catch { throw .store(error) }
     }
 
     // MARK: - Reload and save
@@ -244,10 +194,9 @@ public final class LiveService: Sendable {
         return true
     }
 
-    /// Builds from `dir` while the old index serves, then swaps. Every live
-    /// event stays, whatever its time, except those the new snapshot holds
-    /// itself (the same user, item, type and time: the export already has
-    /// what the site sent). Call after `beginReload` succeeded; releases the slot.
+    /// Builds from `dir` while the old index serves, then switches to it
+    /// (`LiveStore.switchTo`). Call after `beginReload` succeeded; releases
+    /// the slot.
     public func reload(_ dir: String) -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
         let start = ContinuousClock.now
@@ -257,69 +206,21 @@ public final class LiveService: Sendable {
             return .failure(CommandError(code: "RELOAD", message: "\(error.description); the old index keeps serving"))
         }
         let index = Daemon.buildIndex(backgroundBuild, snapshot: snapshot, directory: dir)
-        var dropped = 0
-        do {
-            try writer.withLock { (_: inout ()) throws(CommandError) in
-                let held = heldEvents(in: snapshot.events)
-                dropped = held.count
-                var next = manifest.withLock { $0 }
-                next.snapshot = dir
-                next.held = held
-                // The switch point; the log still has the held events, which
-                // replay skips until the rewrite below drops them.
-                guard next.write(dataDir: config.dataDir) else { throw .storage("cannot write \(config.dataDir)/\(Manifest.fileName)") }
-                manifest.withLock { $0 = next }
-                state.dropEvents(numbered: held)
-                store.update { _ in withLive(index) }
-                if !held.isEmpty {
-                    try compactLog(covers: next.covers)
-                }
-            }
-        } catch {
+        let dropped: Int
+        do { dropped = try live.switchTo(snapshot: dir, events: snapshot.events, index: index) } catch {
             finish(start, ok: false, detail: error.message)
-            return .failure(error)
+            return .failure(.store(error))
         }
         let summary = "reloaded \(dir): \(index.itemCount) items, \(index.userCount) users, \(index.stats.neighborEntries) neighbours; \(state.eventCount) live events kept, \(dropped) held by the snapshot"
         finish(start, ok: true, detail: summary)
         return .success(summary)
     }
 
-    /// Rewrites the log with what memory holds past `covers`, then clears
-    /// the manifest's held set (a crash between the two is harmless: replay
-    /// skips held records that are no longer there). Writer lock held.
-    private func compactLog(covers: UInt64) throws(CommandError) {
-        do { try log.rewrite(state.records(after: covers)) } catch { throw .storage("\(error)") }
-        var next = manifest.withLock { $0 }
-        guard !next.held.isEmpty else { return }
-        next.held = []
-        if next.write(dataDir: config.dataDir) { manifest.withLock { $0 = next } }
-    }
-
-    /// Sequence numbers of the live events `events` holds itself.
-    func heldEvents(in events: EventTable) -> Set<UInt64> {
-        var live: [Int64: [(user: [UInt8], event: LiveEvent, sequence: UInt64)]] = [:]
-        state.forEachNumberedEvent { user, e, q in live[e.time, default: []].append((user, e, q)) }
-        guard !live.isEmpty else { return [] }
-        var held = Set<UInt64>()
-        for e in 0..<events.count {
-            guard let candidates = live[events.time[e]] else { continue }
-            for c in candidates where !held.contains(c.sequence) && c.event.type == events.type[e] {
-                let same = events.users.withName(events.user[e]) { $0.elementsEqual(c.user) }
-                    && events.items.withName(events.item[e]) { $0.elementsEqual(c.event.item) }
-                if same {
-                    held.insert(c.sequence)
-                    break
-                }
-            }
-        }
-        return held
-    }
-
     /// Writes the current state (the served snapshot minus forgotten users,
     /// plus every live event up to now, the live catalog, the item vectors
     /// it was given) as a new snapshot directory, then makes it current
-    /// through the manifest and drops from memory and the log what it holds.
-    /// Events that arrive meanwhile are numbered past it and stay.
+    /// (`LiveStore.switchToSaved`). Events that arrive meanwhile are
+    /// numbered past it and stay.
     public func save() -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
         let start = ContinuousClock.now
@@ -328,23 +229,11 @@ public final class LiveService: Sendable {
         do { snapshot = try Daemon.loadSnapshot(backgroundBuild, directory: source, suppressed: suppressions.all) } catch {
             return .failure(CommandError(code: "SAVE", message: "cannot re-read \(source): \(error.description)"))
         }
-        // What the new snapshot holds: everything numbered up to `mark`,
-        // read in one critical section.
-        var live: [([UInt8], LiveEvent)] = []
-        var forgotten = Set<[UInt8]>()
-        var mark: UInt64 = 0
-        var catalogIndex = store.load()
-        writer.withLock { _ in
-            mark = state.lastSequence
-            state.forEachEvent { live.append(($0, $1)) }
-            forgotten = state.forgottenUsers()
-            catalogIndex = store.load()
-        }
-        let name = "snapshot-\(Int(Date().timeIntervalSince1970))-\(mark)"
-        let dir = config.dataDir + "/snapshots/" + name
+        let input = live.saveInput()
+        let dir = live.snapshotsDirectory + "/" + SavedSnapshot.name(time: Int(Date().timeIntervalSince1970), mark: input.mark)
         do {
-            try SnapshotWriter.write(directory: dir, events: snapshot.events, skipping: forgotten, live: live, index: catalogIndex,
-                                     embeddings: snapshot.embeddings.map { ($0, snapshot.events.items) })
+            try SnapshotWriter.write(directory: dir, events: snapshot.events, skipping: input.forgotten, live: input.liveEvents,
+                                     index: input.index, embeddings: snapshot.embeddings.map { ($0, snapshot.events.items) })
         } catch {
             return .failure(.storage("\(error)"))
         }
@@ -352,17 +241,8 @@ public final class LiveService: Sendable {
         do { index = try Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) } catch {
             return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description); the old snapshot stays current"))
         }
-        do {
-            try writer.withLock { (_: inout ()) throws(CommandError) in
-                let next = Manifest(snapshot: dir, covers: mark)
-                guard next.write(dataDir: config.dataDir) else { throw .storage("cannot write \(config.dataDir)/\(Manifest.fileName)") }
-                manifest.withLock { $0 = next }
-                state.dropPersisted(through: mark)
-                store.update { _ in withLive(index) }
-                try compactLog(covers: mark)
-            }
-        } catch {
-            return .failure(error)
+        do { try live.switchToSaved(dir, covers: input.mark, index: index, keep: config.snapshotKeep) } catch {
+            return .failure(.store(error))
         }
         finish(start, ok: true, detail: "saved \(dir)")
         return .success(dir)

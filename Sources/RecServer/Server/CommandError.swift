@@ -1,3 +1,4 @@
+import RecCore
 /// A command that cannot run as given. The connection goes on; the reply is
 /// `ERR <code> <message>` with a message saying what to change.
 public struct CommandError: Error, Sendable {
@@ -16,5 +17,7 @@ public struct CommandError: Error, Sendable {
     static func syntax(_ message: String) -> CommandError { CommandError(code: "SYNTAX", message: message) }
 
     /// The event log or a snapshot file could not be written: nothing was acknowledged.
+    /// The data-dir refused a change; the message says what took effect.
+    static func store(_ error: StoreError) -> CommandError { CommandError(code: "STORAGE", message: error.message) }
     static func storage(_ message: String) -> CommandError { CommandError(code: "STORAGE", message: message + "; not applied") }
 }

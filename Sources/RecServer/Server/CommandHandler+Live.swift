@@ -29,7 +29,7 @@ extension CommandHandler {
             }
             try requireId(request[1], "user")
             try requireId(request[2], "item")
-            try live.record(user: Array(request[1]), event)
+            logTicket = try live.record(user: Array(request[1]), event)
             if let experiment {
                 let v = withMember(request[1]) { experiment.variant(for: $0) }
                 stats.experiments.add(experiment.name, v.name) { c in
@@ -52,7 +52,7 @@ extension CommandHandler {
                 default: patch.title = Array(value)  // .title
                 }
             }
-            try live.item(patch)
+            logTicket = try live.item(patch)
             encoder.status("OK", into: &out)
         case .forget:
             // Off the loop: the suppression list, the log append and the
@@ -65,7 +65,7 @@ extension CommandHandler {
             try requireId(request[1], "visitor")
             try requireId(request[2], "member")
             guard !request[1].elementsEqual(request[2]) else { throw .syntax("ALIAS needs two different ids") }
-            try live.alias(from: Array(request[1]), to: Array(request[2]))
+            logTicket = try live.alias(from: Array(request[1]), to: Array(request[2]))
             encoder.status("OK", into: &out)
         case .reload:
             var dir: String?

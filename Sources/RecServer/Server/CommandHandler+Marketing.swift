@@ -22,7 +22,7 @@ extension CommandHandler {
         if config.segmentRules.rules.contains(where: { $0.name == name }) {
             var centroid: [UInt32: Float] = [:]
             for (u, v) in index.rfm.values.enumerated() {
-                guard let v else { continue }
+                guard let v, index.isVisible(UInt32(u)) else { continue }
                 let s = index.rfm.scores(v)
                 guard config.segmentRules.segment(r: s.r, f: s.f, m: s.m) == name else { continue }
                 excluding.insert(UInt32(u))
@@ -36,8 +36,8 @@ extension CommandHandler {
         } else {
             withMember(request[1]) { user in
                 let id = index.users.lookup(user)
-                _ = loadLive(user, index, purchases: false)
-                seed = index.affinity(user: id, extraItems: scratch.liveItems, extraWeights: scratch.liveWeights)
+                let snapshotHistory = loadLive(user, index, purchases: false)
+                seed = index.affinity(user: snapshotHistory ? id : nil, extraItems: scratch.liveItems, extraWeights: scratch.liveWeights)
                 if let id { excluding.insert(id) }
                 for visitor in live?.state.stitched(to: Array(user)) ?? [] {
                     if let v = visitor.withUnsafeBufferPointer({ index.users.lookup($0) }) { excluding.insert(v) }
@@ -59,7 +59,7 @@ extension CommandHandler {
         var buyers = Set<[UInt8]>()
         let item = index.items.lookup(request[1])
         if let item {
-            for x in index.audiences.range(of: item) where index.audiences.times[x] >= cutoff {
+            for x in index.audiences.range(of: item) where index.audiences.times[x] >= cutoff && index.isVisible(index.audiences.users[x]) {
                 latest[index.users.withName(index.audiences.users[x]) { Array($0) }] = index.audiences.times[x]
             }
         }
@@ -88,7 +88,8 @@ extension CommandHandler {
         let rules = config.segmentRules
         if ByteParsing.equalsLowercase(request[1], "count") {
             var counts: [String: Int] = [:]
-            for v in index.rfm.values.compactMap({ $0 }) {
+            for (u, v) in index.rfm.values.enumerated() where index.isVisible(UInt32(u)) {
+                guard let v else { continue }
                 let s = index.rfm.scores(v)
                 counts[rules.segment(r: s.r, f: s.f, m: s.m), default: 0] += 1
             }

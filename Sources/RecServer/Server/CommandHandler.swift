@@ -30,6 +30,10 @@ final class CommandHandler {
     var lastLatencyMerge: UInt64 = 0
 
     let live: LiveService?
+    /// The log ticket of the latest write (EVENT, ITEM, ALIAS): the loop
+    /// holds the connection's replies until the log has it on disk, then
+    /// clears it.
+    var logTicket: UInt64 = 0
     /// The current command asked for `WITHMETA`.
     var wantsMeta = false
     /// Recommendation replies that came (partly) from the fallback, and

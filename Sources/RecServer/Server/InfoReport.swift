@@ -73,6 +73,12 @@ enum InfoReport {
             lines.append("replay_skipped_records:\(live.replaySkipped)")
             lines.append("appendfsync:\(live.log.policy.rawValue)")
             lines.append("fsync_lag_seconds:\(live.log.fsyncLagSeconds)")
+            lines.append("event_log_fsyncs:\(live.log.syncCount)")
+            lines.append("event_log_damaged_pieces:\(EventLog.damagedPieces(of: live.log.path).count)")
+            lines.append("event_log_damaged_bytes:\(EventLog.damagedBytes(of: live.log.path))")
+            lines.append("saved_snapshots:\(SavedSnapshot.list(in: live.live.snapshotsDirectory).count)")
+            lines.append("snapshot_keep:\(live.config.snapshotKeep)")
+            lines.append("forgotten_users:\(live.suppressions.count)")
             lines.append("reload_in_progress:\(live.isReloading ? 1 : 0)")
             if let r = live.lastReload.withLock({ $0 }) {
                 lines.append("last_reload_unixtime:\(Int(r.finishedAt.timeIntervalSince1970))")

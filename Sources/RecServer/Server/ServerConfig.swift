@@ -45,6 +45,8 @@ public struct ServerConfig: Sendable {
     /// clients' clocks drift, but a time years ahead is a mistake that would
     /// make every item due and become the index's "now" after a SAVE.
     public var maxClockSkew = 600
+    /// Saved snapshots SAVE keeps in data-dir/snapshots (the current one always stays).
+    public var snapshotKeep = 3
     /// Share of the vector score in `REC mode=hybrid`.
     public var hybridWeight: Float = 0.3
     /// Default HNSW candidates per query (`ef=` overrides); 0 = exact scan.

@@ -1,4 +1,3 @@
-import RecCore
 import Synchronization
 
 /// Holds the index generation being served. Swapping in a new generation is
@@ -33,18 +32,18 @@ public final class IndexStore: Sendable {
 
 /// A per-thread cached view of the store: checks one atomic per command
 /// and takes the lock only when the version moved.
-struct IndexView {
-    let store: IndexStore
-    private(set) var index: RecIndex
+public struct IndexView {
+    public let store: IndexStore
+    public private(set) var index: RecIndex
     private var version: Int
 
-    init(store: IndexStore) {
+    public init(store: IndexStore) {
         self.store = store
         version = store.version
         index = store.load()
     }
 
-    mutating func refresh() {
+    public mutating func refresh() {
         let v = store.version
         if v != version {
             version = v
