@@ -6,9 +6,14 @@ import PackageDescription
 // instead of pairs of SSE ones (exact vector search measured 25-50% faster).
 #if arch(x86_64)
 let coreReleaseFlags = ["-Ounchecked", "-target-cpu", "haswell"]
+let coreDebugFlags = ["-O", "-target-cpu", "haswell"]
 #else
 let coreReleaseFlags = ["-Ounchecked"]
+let coreDebugFlags = ["-O"]
 #endif
+// The index builds are optimised in debug builds too: `swift test` and the
+// recd it starts run model selection (`similarity auto`) and EASE's dense
+// solve, which unoptimised SIMD code makes a hundred times slower.
 
 let package = Package(
     name: "recd",
@@ -26,7 +31,8 @@ let package = Package(
         .target(
             name: "RecCore",
             dependencies: ["CEpoll"],
-            swiftSettings: [.unsafeFlags(coreReleaseFlags, .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(coreReleaseFlags, .when(configuration: .release)),
+                            .unsafeFlags(coreDebugFlags, .when(configuration: .debug))]
         ),
         // Exclusivity is proven statically where Swift can; the dynamic
         // checks on class properties were 1-2% of the server's samples.

@@ -12,7 +12,7 @@ enum BuildBench {
         config.alsFactors = options.int("als-factors", 0)
         config.hnswThreshold = options.int("hnsw-threshold", config.hnswThreshold)
         if let s = options.string("similarity") {
-            guard let kind = SimilarityKind(rawValue: s) else { Options.fail("--similarity: cosine, jaccard, lift or llr") }
+            guard let kind = SimilarityKind(rawValue: s) else { Options.fail("--similarity: \(SimilarityKind.names)") }
             config.similarity = kind
         }
         let queries = options.int("queries", 100_000)

@@ -49,7 +49,7 @@ enum QualityBench {
         print("snapshot \(dir): \(snapshot.events.count) events\(snapshot.embeddings.map { ", \($0.count) item vectors of \($0.dimension)" } ?? ""); split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
         let kinds: [SimilarityKind]
         if let only = options.string("similarity") {
-            guard let kind = SimilarityKind(rawValue: only) else { Options.fail("--similarity: cosine, jaccard, lift or llr") }
+            guard let kind = SimilarityKind(rawValue: only) else { Options.fail("--similarity: \(SimilarityKind.names)") }
             kinds = [kind]
         } else {
             kinds = SimilarityKind.allCases
@@ -64,9 +64,16 @@ enum QualityBench {
             config.alsFactors = options.int("als-factors", 0)
             config.alsIterations = options.int("als-iterations", config.alsIterations)
             if let a = options.string("als-alpha"), let v = Float(a) { config.alsAlpha = v }
+            if let v = options.string("ease-lambda").flatMap(Double.init) { config.easeLambda = v }
+            if let v = options.string("rp3-beta").flatMap(Double.init) { config.rp3Beta = v }
+            if let v = options.string("asymmetric-alpha").flatMap(Double.init) { config.asymmetricAlpha = v }
             var trainSnapshot = Snapshot(events: train, catalog: snapshot.catalog)
             trainSnapshot.embeddings = snapshot.embeddings
             let index = IndexBuilder.build(trainSnapshot, config: config)
+            if let chosen = index.stats.selection {
+                for c in chosen.candidates { print("  auto candidate \(c.name.padded(20)) holdout nDCG@10 \(Measure.format(c.ndcg, 4))") }
+                print("  auto chose \(chosen.chosen.name) (\(chosen.testUsers) holdout users, \(Measure.format(chosen.seconds, 2)) s)")
+            }
             let s = evaluate(index, testUsers: testUsers, test: test, users: snapshot.events.users, k: k, mode: mode, weight: weight)
             let n = Double(max(1, s.users))
             print(kind.rawValue.padded(12) + [s.hitRate / n, s.precision / n, s.recall / n, s.ndcg / n, s.map / n,

@@ -49,22 +49,103 @@ import RecTestSupport
         #expect(close(score(index, "B", "C"), 2 * (rows + cols - matrix)))
         // A,C: k11 = 1, k12 = 2, k21 = 1, k22 = 1: P(C|A) = 1/3 < P(C|not A) = 1/2.
         #expect(score(index, "A", "C") == nil)
-        #expect(SimilarityKind.logLikelihoodRatio(k11: 1, k12: 2, k21: 1, k22: 1) == 0)
+        #expect(PairScorer.logLikelihoodRatio(k11: 1, k12: 2, k21: 1, k22: 1) == 0)
     }
 
-    @Test func cosine_UsesEventWeights_NotJustCounts() {
-        // u1 now views B (weight 1) and buys A (weight 5): the A-B overlap
-        // through u1 is 5 * 1; through u2 5 * 5.
+    @Test func cosine_CountsEachUserOnce_WhateverTheirEventsWeights() {
+        // u1 views B (weight 1) and buys A (weight 5), u2 buys both: binary
+        // incidence has both users on both items, so cos(A, B) = 2 / sqrt(2 * 2).
         var events = EventTable()
         events.append(user: "u1", item: "A", type: .purchase, time: Fixtures.t0)
         events.append(user: "u1", item: "B", type: .view, time: Fixtures.t0)
+        events.append(user: "u1", item: "B", type: .view, time: Fixtures.t0 - 90 * Fixtures.day)
         events.append(user: "u2", item: "A", type: .purchase, time: Fixtures.t0)
         events.append(user: "u2", item: "B", type: .purchase, time: Fixtures.t0)
         var config = Fixtures.plainConfig()
         config.weights = EventWeights(view: 1, cart: 3, purchase: 5)
         let index = IndexBuilder.build(Snapshot(events: events), config: config)
-        let expected = (5.0 * 1 + 5 * 5) / (sqrt(50.0) * sqrt(26.0))
-        #expect(close(score(index, "A", "B"), expected))
+        #expect(close(score(index, "A", "B"), 1))
+    }
+
+    /// RP3beta: walk_ij = sum over shared users of 1/|I_u|; s(i -> j) = walk / (c_i c_j^beta).
+    @Test func rp3beta_IsTheRandomWalkOverPopularity_AndAsymmetric() {
+        var config = Fixtures.plainConfig(.rp3beta)
+        config.rp3Beta = 0.5
+        let index = IndexBuilder.build(Snapshot(events: Fixtures.tinyEvents()), config: config)
+        // A,B: u1 (2 items) and u2 (3 items): walk 1/2 + 1/3.
+        #expect(close(score(index, "A", "B"), (5.0 / 6) / (3 * sqrt(3.0))))
+        // A,C: u2 only, walk 1/3; c_A = 3, c_C = 2, so the two directions differ.
+        #expect(close(score(index, "A", "C"), (1.0 / 3) / (3 * sqrt(2.0))))
+        #expect(close(score(index, "C", "A"), (1.0 / 3) / (2 * sqrt(3.0))))
+    }
+
+    @Test func asymmetricCosine_WeighsTheTwoCountsByAlpha() {
+        var config = Fixtures.plainConfig(.asymmetric)
+        config.asymmetricAlpha = 0.25
+        let index = IndexBuilder.build(Snapshot(events: Fixtures.tinyEvents()), config: config)
+        #expect(close(score(index, "A", "C"), 1 / (pow(3, 0.25) * pow(2, 0.75))))
+        #expect(close(score(index, "C", "A"), 1 / (pow(2, 0.25) * pow(3, 0.75))))
+        config.asymmetricAlpha = 0.5
+        let half = IndexBuilder.build(Snapshot(events: Fixtures.tinyEvents()), config: config)
+        #expect(close(score(half, "B", "C"), 2 / sqrt(6.0)), "a = 0.5 is cosine")
+    }
+
+    /// Gauss-Jordan with partial pivoting in Double: the reference.
+    static func bruteInverse(_ m: [[Double]]) -> [[Double]] {
+        let n = m.count
+        var a = m.map { $0 + [Double](repeating: 0, count: n) }
+        for i in 0..<n { a[i][n + i] = 1 }
+        for c in 0..<n {
+            let p = (c..<n).max { abs(a[$0][c]) < abs(a[$1][c]) }!
+            a.swapAt(c, p)
+            let d = a[c][c]
+            for j in 0..<(2 * n) { a[c][j] /= d }
+            for r in 0..<n where r != c {
+                let f = a[r][c]
+                if f != 0 { for j in 0..<(2 * n) { a[r][j] -= f * a[c][j] } }
+            }
+        }
+        return a.map { Array($0[n...]) }
+    }
+
+    /// The blocked Cholesky and inverse against Gauss-Jordan on random SPD
+    /// matrices whose sizes straddle the block (64) and strip (32) widths.
+    @Test(arguments: [1, 7, 33, 64, 65, 150])
+    func easeInverse_MatchesABruteForceSolve(n: Int) throws {
+        var rng = SplitMix64(seed: UInt64(n))
+        let x = (0..<(n + 20)).map { _ in (0..<n).map { _ in Double(rng.next() % 3 == 0 ? 1 : 0) } }
+        var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for row in x { for i in 0..<n where row[i] != 0 { for j in 0..<n { g[i][j] += row[j] } } }
+        for i in 0..<n { g[i][i] += 5 }
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate() }
+        for i in 0..<n { for j in 0..<n { a[i * n + j] = Float(g[i][j]) } }
+        let p = try #require(EASESolver.inverse(a, n: n, threads: 2))
+        defer { p.deallocate() }
+        let expected = Self.bruteInverse(g)
+        var worst = 0.0
+        for i in 0..<n { for j in 0..<n { worst = max(worst, abs(Double(p[i * n + j]) - expected[i][j])) } }
+        let scale = expected.map { $0.map(abs).max()! }.max()!
+        #expect(worst <= 1e-4 * scale, "largest error \(worst) against entries up to \(scale)")
+    }
+
+    @Test func ease_OnTheTinyShop_IsMinusPOverItsDiagonal() {
+        var config = Fixtures.plainConfig(.ease)
+        config.easeLambda = 1
+        let index = IndexBuilder.build(Snapshot(events: Fixtures.tinyEvents()), config: config)
+        let names = ["A", "B", "C", "D"].map { index.items.lookup($0)! }
+        // G = X'X + I over A, B, C, D for u1 AB, u2 ABC, u3 BC, u4 A, u5 D.
+        let counts: [[Double]] = [[3, 2, 1, 0], [2, 3, 2, 0], [1, 2, 2, 0], [0, 0, 0, 1]]
+        var g = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 4)
+        for (a, i) in names.enumerated() { for (b, j) in names.enumerated() { g[Int(i)][Int(j)] = counts[a][b] + (a == b ? 1 : 0) } }
+        let p = Self.bruteInverse(g)
+        for (a, i) in names.enumerated() {
+            for (b, j) in names.enumerated() where a != b {
+                let expected = -p[Int(i)][Int(j)] / p[Int(j)][Int(j)]
+                let got = score(index, ["A", "B", "C", "D"][a], ["A", "B", "C", "D"][b])
+                if expected > 1e-6 { #expect(close(got, expected, 1e-4), "B[\(a),\(b)]") } else { #expect(got == nil) }
+            }
+        }
     }
 
     @Test func timeDecay_HalvesAnEventsWeightPerHalfLife() throws {
@@ -117,7 +198,7 @@ import RecTestSupport
         #expect(a.neighbors.scores == b.neighbors.scores)
     }
 
-    @Test(arguments: SimilarityKind.allCases)
+    @Test(arguments: SimilarityKind.sparse)
     func halfProduct_MatchesFullRows(kind: SimilarityKind) {
         let events = Fixtures.randomEvents(users: 500, items: 150, seed: 23)
         var config = Fixtures.plainConfig(kind, shards: 3)

@@ -69,7 +69,7 @@ import RecTestSupport
         #expect(throws: ConfigError.badValue(name: "port", value: "seventy", expected: "an integer from 0 to 65535", origin: "--port")) {
             try ConfigLoader.load(arguments: ["--port", "seventy"])
         }
-        #expect(throws: ConfigError.badValue(name: "similarity", value: "magic", expected: "cosine, jaccard, lift or llr", origin: "--similarity")) {
+        #expect(throws: ConfigError.badValue(name: "similarity", value: "magic", expected: SimilarityKind.names, origin: "--similarity")) {
             try ConfigLoader.load(arguments: ["--similarity", "magic"])
         }
         #expect(throws: ConfigError.missingValue(name: "port", origin: "command line")) {

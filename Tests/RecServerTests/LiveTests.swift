@@ -54,12 +54,14 @@ import RecTestSupport
         #expect(lines[0] == "OK coffee 3")
         #expect(lines[1] == "OK")
         // "Now" defaults to the newest event, day 20: nothing is due, so REC alone.
-        // C = 3 (coffee affinity) x 0.5547 + 1 (B) x 0.707107.
-        #expect(lines[2] == "OK C 2.37121")
+        // Binary cosine: coffee and B are each had by a and b, C by b alone,
+        // so both pairs with C score 1 / sqrt(2). C = 3 (a's coffee affinity,
+        // three purchases) x 0.707107 + 1 (B) x 0.707107.
+        #expect(lines[2] == "OK C 2.82843")
         #expect(lines[3] == "OK")
         #expect(lines[4] == "OK")
         // A live event on day 33 moves "now": coffee (due day 30) leads.
-        #expect(lines[5] == "OK coffee 3 C 2.37121")
+        #expect(lines[5] == "OK coffee 3 C 2.82843")
         #expect(lines[6] == "OK")
         #expect(lines[7] == "OK", "a live purchase on day 32 resets the clock")
     }
@@ -282,5 +284,47 @@ extension LiveTests {
         #expect(after[2] == before[0], "SIM after an undated event and SAVE: \(after[2]) (before: \(before[0]))")
         #expect(after[3] == before[1], "REC after an undated event and SAVE: \(after[3]) (before: \(before[1]))")
         #expect(!after[4].contains("neighbors:0 "), "\(after[4])")
+    }
+}
+
+extension LiveTests {
+    /// `similarity auto` serves at once with the first stage (cosine), then
+    /// swaps in the model the holdout chose; INFO shows the stage and the
+    /// table of candidates; a RELOAD starts over on its snapshot.
+    @Test func autoSimilarity_ServesAtOnce_ThenSwapsInTheTunedModel() throws {
+        var rows = "user\titem\ttype\ttimestamp\n"
+        let events = Fixtures.randomEvents(users: 300, items: 80, groups: 3, seed: 5)
+        for e in 0..<events.count {
+            rows += "\(events.users.name(events.user[e]))\t\(events.items.name(events.item[e]))\tpurchase\t\(events.time[e])\n"
+        }
+        let snapshot = Fixtures.directory(["events.tsv": rows])
+        var config = Self.config(snapshot: snapshot)
+        config.build.similarity = .auto
+        let live = try LiveService.start(config)
+        #expect(live.store.load().config.similarity == .cosine, "the first stage serves at once")
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        func info() -> String {
+            c.send("INFO index\n")
+            return (c.readLines(1).first ?? "").removingPercentEncoding ?? ""
+        }
+        func waitTuned() -> String {
+            var text = info()
+            for _ in 0..<200 where !text.contains("build_stage:tuned") {
+                usleep(50_000)
+                text = info()
+            }
+            return text
+        }
+        var text = waitTuned()
+        #expect(text.contains("build_stage:tuned"), "\(text)")
+        #expect(text.contains("similarity_configured:auto"))
+        #expect(text.contains("model_chosen:") && text.contains("model_candidate:ease,l=100,ndcg10="), "\(text)")
+        let chosen = live.store.load().config.similarity
+        #expect(chosen != .auto && live.store.load().stats.selection != nil)
+        c.send("RELOAD\n")
+        #expect(c.readLines(1).first?.hasPrefix("OK reloaded") == true)
+        text = waitTuned()
+        #expect(text.contains("build_stage:tuned") && live.store.load().config.similarity == chosen, "\(text)")
     }
 }

@@ -9,6 +9,8 @@ public struct BuildStats: Sendable {
     public var shards = 0
     /// Seconds per phase, in the order they ran.
     public var phases: [(name: String, seconds: Double)] = []
+    /// With `similarity auto`: the candidates and the one chosen.
+    public var selection: ModelSelection.Outcome?
 
     /// Wall time of the whole build; less than the phases' sum where phases
     /// ran side by side.

@@ -6,8 +6,16 @@ import Synchronization
 /// from them. The expensive part, co-occurrence and top-K per item, runs in
 /// parallel shards (`NeighborBuilder`).
 public enum IndexBuilder {
-    public static func build(_ snapshot: Snapshot, config: BuildConfig) -> RecIndex {
+    public static func build(_ snapshot: Snapshot, config requested: BuildConfig) -> RecIndex {
         var stats = BuildStats()
+        let config: BuildConfig
+        if requested.similarity == .auto {
+            let outcome = stats.time("model selection") { ModelSelection.choose(events: snapshot.events, config: requested) }
+            config = outcome.chosen.config
+            stats.selection = outcome
+        } else {
+            config = requested
+        }
         let events = snapshot.events
         let itemCount = events.items.count
         var catalog = snapshot.catalog
@@ -71,8 +79,8 @@ public enum IndexBuilder {
         }
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))
-        let neighbors = stats.time("cooccurrence+topk") {
-            NeighborBuilder.build(histories: histories, inverted: inverted, config: config, shards: shards)
+        let neighbors = stats.time(config.similarity == .ease ? "ease" : "cooccurrence+topk") {
+            neighborIndex(histories: histories, inverted: inverted, itemCount: itemCount, config: config, shards: shards)
         }
         group.wait()
         stats.phases.append(side.phases[3]!)
@@ -99,6 +107,21 @@ public enum IndexBuilder {
                         histories: histories, neighbors: neighbors, popularity: popularity,
                         repurchase: repurchase, vectors: vectors, rfm: rfm, itemUsers: inverted, audiences: audiences,
                         referenceTime: referenceTime, stats: stats, report: snapshot.report)
+    }
+
+    /// The item-item model `config` names: EASE when the catalog is within
+    /// its dense limit (else cosine), the sparse models by co-occurrence.
+    static func neighborIndex(histories: UserHistories, inverted: ItemUsers, itemCount: Int, config: BuildConfig,
+                              shards: Int) -> NeighborIndex {
+        var sparse = config
+        if config.similarity == .ease {
+            if let dense = EASESolver.neighbors(histories: histories, inverted: inverted, itemCount: itemCount,
+                                                lambda: config.easeLambda, k: config.neighbors, threads: config.shards) {
+                return dense
+            }
+            sparse.similarity = .cosine
+        }
+        return NeighborBuilder.build(histories: histories, inverted: inverted, config: sparse, shards: shards)
     }
 
     /// What is built beside the histories; each part is taken once (the

@@ -3,12 +3,12 @@ import Dispatch
 
 /// Co-occurrence and top-K neighbours per item, the expensive part of a build.
 ///
-/// Every similarity recd offers is symmetric, so each pair (i, j) is scored
-/// once, when row i = min(i, j) is computed: the row walks each of its users'
-/// histories only past item i (histories are sorted by item id), which halves
-/// the accumulation work. The score goes to row i's own top-K and is offered
-/// to row j through a per-shard "incoming" buffer; a second pass merges the
-/// two. Incoming buffers cost shards x items x 2K x 8 bytes, so beyond
+/// Co-occurrence is symmetric, so each pair (i, j) is counted once, when
+/// row i = min(i, j) is computed: the row walks each of its users' histories
+/// only past item i (histories are sorted by item id), which halves the
+/// accumulation work. Row i's score goes to its own top-K and j's score for
+/// i (the same for symmetric models) is offered to row j through a
+/// per-shard "incoming" buffer; a second pass merges the two. Incoming buffers cost shards x items x 2K x 8 bytes, so beyond
 /// `halfProductBudget` the builder computes full rows instead. Both keep
 /// their best K with `BestBuffer`.
 ///
@@ -133,15 +133,17 @@ enum NeighborBuilder {
         let half = positions != nil
         let positions = positions ?? []
         let minSupport = UInt32(max(1, config.minSupport))
-        let kind = config.similarity
-        // Weighted co-occurrence and user count side by side, so each touch
-        // of item j costs one cache line, not two.
+        let scorer = config.scorer
+        let symmetric = scorer.kind.isSymmetric
+        let byDegree = scorer.kind.weighsUsersByDegree
+        // The random walk's weight and the user count side by side, so each
+        // touch of item j costs one cache line, not two.
         struct Accumulator {
-            var dot: Float
+            var walk: Float
             var both: UInt32
         }
         let acc = UnsafeMutablePointer<Accumulator>.allocate(capacity: max(1, itemCount))
-        acc.initialize(repeating: Accumulator(dot: 0, both: 0), count: max(1, itemCount))
+        acc.initialize(repeating: Accumulator(walk: 0, both: 0), count: max(1, itemCount))
         defer { acc.deallocate() }
         let touched = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, itemCount))
         defer { touched.deallocate() }
@@ -159,11 +161,8 @@ enum NeighborBuilder {
         let inFloor = out.incomingFloor
         histories.offsets.withUnsafeBufferPointer { hOff in
         histories.items.withUnsafeBufferPointer { hItems in
-        histories.weights.withUnsafeBufferPointer { hWeights in
         inverted.offsets.withUnsafeBufferPointer { iOff in
         inverted.users.withUnsafeBufferPointer { iUsers in
-        inverted.weights.withUnsafeBufferPointer { iWeights in
-        inverted.norms.withUnsafeBufferPointer { norms in
         positions.withUnsafeBufferPointer { pos in
             var i = shard
             while i < itemCount {
@@ -175,10 +174,9 @@ enum NeighborBuilder {
                     if r + 2 < rowEnd {
                         let ahead = half ? Int(pos[r + 2]) + 1 : Int(hOff[Int(iUsers[r + 2])])
                         crecd_prefetch(hItems.baseAddress! + ahead)
-                        crecd_prefetch(hWeights.baseAddress! + ahead)
                     }
                     let u = Int(iUsers[r])
-                    let a = iWeights[r]
+                    let a: Float = byDegree ? 1 / Float(hOff[u + 1] - hOff[u]) : 0
                     let from = half ? Int(pos[r]) + 1 : Int(hOff[u])
                     for h in from..<Int(hOff[u + 1]) {
                         let j = Int(hItems[h])
@@ -188,7 +186,7 @@ enum NeighborBuilder {
                         touched[touchedCount] = UInt32(j)
                         touchedCount &+= slot.pointee.both == 0 ? 1 : 0
                         slot.pointee.both &+= 1
-                        slot.pointee.dot += a * hWeights[h]
+                        slot.pointee.walk += a
                     }
                 }
                 var bestCount = 0
@@ -214,12 +212,11 @@ enum NeighborBuilder {
                     }
                     let j32 = touched[t]
                     let j = Int(j32)
-                    let (c, dot) = (acc[j].both, acc[j].dot)
-                    acc[j] = Accumulator(dot: 0, both: 0)
+                    let (c, walk) = (acc[j].both, acc[j].walk)
+                    acc[j] = Accumulator(walk: 0, both: 0)
                     guard c >= minSupport else { continue }
-                    let s = kind.score(dot: dot, both: c, countI: countI,
-                                       countJ: iOff[j + 1] - iOff[j], normI: norms[i], normJ: norms[j],
-                                       users: users)
+                    let countJ = iOff[j + 1] - iOff[j]
+                    let s = scorer.score(both: c, walk: walk, countI: countI, countJ: countJ, users: users)
                     guard s > 0 && s.isFinite, k > 0 else { continue }
                     // Floors: a score below the worst kept at the last cut
                     // cannot enter (ties are left to the cut, which breaks them by id).
@@ -227,7 +224,8 @@ enum NeighborBuilder {
                                      capacity: ownCapacity, k: k, floor: &floor, scratch: scratch)
                     if half {
                         var n = Int(inCounts[j])
-                        BestBuffer.offer(BestBuffer.key(UInt32(i), s), keys: inKeys + j * inCapacity,
+                        let back = symmetric ? s : scorer.score(both: c, walk: walk, countI: countJ, countJ: countI, users: users)
+                        BestBuffer.offer(BestBuffer.key(UInt32(i), back), keys: inKeys + j * inCapacity,
                                          count: &n, capacity: inCapacity, k: k, floor: &inFloor[j], scratch: scratch)
                         inCounts[j] = UInt32(n)
                     }
@@ -241,7 +239,7 @@ enum NeighborBuilder {
                 }
                 i += shards
             }
-        }}}}}}}}
+        }}}}}
     }
 
     /// Writes shard `shard`'s final rows: its own top-K merged with what the

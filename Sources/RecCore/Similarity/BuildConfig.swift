@@ -4,7 +4,11 @@ public struct BuildConfig: Sendable, Equatable {
     public var shards: Int = BuildConfig.defaultShards
     /// Neighbours kept per item (top-K).
     public var neighbors: Int = 50
-    public var similarity: SimilarityKind = .cosine
+    public var similarity: SimilarityKind = .auto
+    /// `asymmetric`'s exponent a, `rp3beta`'s beta, `ease`'s lambda.
+    public var asymmetricAlpha: Double = 0.5
+    public var rp3Beta: Double = 0.5
+    public var easeLambda: Double = 500
     /// Half-life of an event's weight, in days; 0 turns decay off.
     public var halfLifeDays: Double = 30
     public var weights = EventWeights()
@@ -24,6 +28,8 @@ public struct BuildConfig: Sendable, Equatable {
     public var alsAlpha: Float = 1
 
     public init() {}
+
+    public var scorer: PairScorer { PairScorer(kind: similarity, alpha: asymmetricAlpha, beta: rp3Beta) }
 
     public static var defaultShards: Int { max(1, ProcessInfoCores.count) }
 }

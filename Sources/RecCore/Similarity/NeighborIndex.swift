@@ -26,5 +26,17 @@ public struct NeighborIndex: Sendable {
         return Int(offsets[Int(item)])..<Int(offsets[Int(item) + 1])
     }
 
+    /// Each row cut to its best `k` (rows are best first).
+    public func truncated(to k: Int) -> NeighborIndex {
+        var o: [UInt32] = [0], i: [UInt32] = [], s: [Float] = []
+        for item in 0..<itemCount {
+            let r = range(of: UInt32(item))
+            i.append(contentsOf: ids[r].prefix(k))
+            s.append(contentsOf: scores[r].prefix(k))
+            o.append(UInt32(i.count))
+        }
+        return NeighborIndex(offsets: o, ids: i, scores: s)
+    }
+
     public var memoryBytes: Int { offsets.capacity * 4 + ids.capacity * 4 + scores.capacity * 4 }
 }

@@ -29,6 +29,9 @@ public final class LiveStore: Sendable {
     public let suppressions: Suppressions
     private let writer = Mutex(())
     private let manifest: Mutex<Manifest>
+    /// Moves at every snapshot switch, so work started on one snapshot
+    /// (a background tuning build) can tell whether it still applies.
+    private let switches = Atomic<Int>(0)
 
     public init(dataDir: String, index: RecIndex, state: LiveState, log: EventLog, manifest: Manifest, suppressions: Suppressions) {
         self.dataDir = dataDir
@@ -41,6 +44,18 @@ public final class LiveStore: Sendable {
     }
 
     public var currentManifest: Manifest { manifest.withLock { $0 } }
+    public var generation: Int { switches.load(ordering: .acquiring) }
+
+    /// Serves `index`, built from the current snapshot by a later build
+    /// stage, unless a switch happened since `generation` (then that
+    /// snapshot's own stages apply). True if it was swapped in.
+    public func replaceServed(with index: RecIndex, ifGeneration generation: Int) -> Bool {
+        writer.withLock { _ in
+            guard switches.load(ordering: .acquiring) == generation else { return false }
+            served.update { _ in withLive(index) }
+            return true
+        }
+    }
     public var snapshotsDirectory: String { dataDir + "/snapshots" }
 
     /// `index` with the live catalog patches, popularity for items only live
@@ -120,6 +135,7 @@ public final class LiveStore: Sendable {
             // The switch point; the log still has the held events, which
             // replay skips until the rewrite below drops them.
             try write(next)
+            switches.add(1, ordering: .releasing)
             state.dropEvents(numbered: held)
             served.update { _ in withLive(index) }
             if !held.isEmpty { try compactLog(covers: next.covers) }
@@ -152,6 +168,7 @@ public final class LiveStore: Sendable {
     public func switchToSaved(_ dir: String, covers: UInt64, index: RecIndex, keep: Int) throws(StoreError) {
         try writer.withLock { (_: inout ()) throws(StoreError) in
             try write(Manifest(snapshot: dir, covers: covers))
+            switches.add(1, ordering: .releasing)
             state.dropPersisted(through: covers)
             served.update { _ in withLive(index) }
             try compactLog(covers: covers)

@@ -108,11 +108,17 @@ public enum Settings {
                 apply: int(0...1024) { $0.reloadShards = $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",
                 apply: int(1...10_000) { $0.build.neighbors = $1 }),
-        Setting(name: "similarity", defaultValue: "cosine", help: "cosine, jaccard, lift or llr") { c, v in
-            guard let kind = SimilarityKind(rawValue: v.lowercased()) else { return "cosine, jaccard, lift or llr" }
+        Setting(name: "similarity", defaultValue: "auto", help: "the item-item model: \(SimilarityKind.names); auto picks per snapshot") { c, v in
+            guard let kind = SimilarityKind(rawValue: v.lowercased()) else { return SimilarityKind.names }
             c.build.similarity = kind
             return nil
         },
+        Setting(name: "asymmetric-alpha", defaultValue: "0.5", help: "asymmetric cosine's exponent a: c_ij / (c_i^a c_j^(1-a))",
+                apply: number(0...1) { $0.build.asymmetricAlpha = $1 }),
+        Setting(name: "rp3-beta", defaultValue: "0.5", help: "rp3beta's popularity exponent beta",
+                apply: number(0...2) { $0.build.rp3Beta = $1 }),
+        Setting(name: "ease-lambda", defaultValue: "500", help: "ease's L2 regularisation lambda",
+                apply: number(0.001...1e9) { $0.build.easeLambda = $1 }),
         Setting(name: "half-life-days", defaultValue: "30", help: "time decay half-life, 0 = no decay",
                 apply: number(0...36_500) { $0.build.halfLifeDays = $1 }),
         Setting(name: "weight-view", defaultValue: "1", help: "weight of a view event",

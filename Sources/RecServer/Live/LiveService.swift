@@ -52,7 +52,7 @@ public final class LiveService: Sendable {
         }
         let suppressions = Suppressions(dataDir: config.dataDir)
         let index: RecIndex
-        do { index = try Daemon.buildIndex(config, directory: manifest.snapshot, suppressed: suppressions.all) } catch {
+        do { index = try Daemon.buildIndex(config.firstStage, directory: manifest.snapshot, suppressed: suppressions.all) } catch {
             throw .snapshot(error)
         }
         Allocator.returnFreedMemory()
@@ -89,7 +89,9 @@ public final class LiveService: Sendable {
                                         "events": state.eventCount])
         let live = LiveStore(dataDir: config.dataDir, index: index, state: state, log: opened.0, manifest: manifest,
                              suppressions: suppressions)
-        return LiveService(config: config, live: live, replaySkipped: skipped)
+        let service = LiveService(config: config, live: live, replaySkipped: skipped)
+        service.tuneInBackground()
+        return service
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -205,7 +207,7 @@ public final class LiveService: Sendable {
             finish(start, ok: false, detail: error.description)
             return .failure(CommandError(code: "RELOAD", message: "\(error.description); the old index keeps serving"))
         }
-        let index = Daemon.buildIndex(backgroundBuild, snapshot: snapshot, directory: dir)
+        let index = Daemon.buildIndex(backgroundBuild.firstStage, snapshot: snapshot, directory: dir)
         let dropped: Int
         do { dropped = try live.switchTo(snapshot: dir, events: snapshot.events, index: index) } catch {
             finish(start, ok: false, detail: error.message)
@@ -213,6 +215,7 @@ public final class LiveService: Sendable {
         }
         let summary = "reloaded \(dir): \(index.itemCount) items, \(index.userCount) users, \(index.stats.neighborEntries) neighbours; \(state.eventCount) live events kept, \(dropped) held by the snapshot"
         finish(start, ok: true, detail: summary)
+        tuneInBackground()
         return .success(summary)
     }
 
@@ -238,14 +241,39 @@ public final class LiveService: Sendable {
             return .failure(.storage("\(error)"))
         }
         let index: RecIndex
-        do { index = try Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) } catch {
+        do { index = try Daemon.buildIndex(backgroundBuild.firstStage, directory: dir, suppressed: suppressions.all) } catch {
             return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description); the old snapshot stays current"))
         }
         do { try live.switchToSaved(dir, covers: input.mark, index: index, keep: config.snapshotKeep) } catch {
             return .failure(.store(error))
         }
         finish(start, ok: true, detail: "saved \(dir)")
+        tuneInBackground()
         return .success(dir)
+    }
+
+    /// Stage of the served model: "tuning" while `similarity auto` still
+    /// serves the first stage, then "tuned" (or "single" for a pinned model).
+    public let buildStage = Mutex("single")
+
+    /// The staged build of `similarity auto`: the snapshot serves at once
+    /// with the first stage (cosine, built as fast as ever) while the model
+    /// selection (`ModelSelection`) and the chosen model are built here in
+    /// the background and swapped in, unless a RELOAD or SAVE switched
+    /// snapshots meanwhile (its own tuning then follows).
+    func tuneInBackground() {
+        guard config.build.similarity == .auto else { return }
+        let generation = live.generation
+        let dir = currentSnapshot
+        buildStage.withLock { $0 = "tuning" }
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let start = ContinuousClock.now
+            guard let index = try? Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) else { return }
+            guard live.replaceServed(with: index, ifGeneration: generation) else { return }
+            buildStage.withLock { $0 = "tuned" }
+            Log.info("model_tuned", ["snapshot": dir, "model": index.stats.selection?.chosen.name ?? "?",
+                                     "seconds": (ContinuousClock.now - start).inSeconds])
+        }
     }
 
     func finish(_ start: ContinuousClock.Instant, ok: Bool, detail: String) {

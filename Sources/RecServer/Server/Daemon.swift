@@ -36,7 +36,13 @@ public enum Daemon {
             "snapshot": dir, "events": index.stats.events, "items": index.itemCount,
             "users": index.userCount, "neighbors": index.stats.neighborEntries,
             "parse_ms": Int(parseSeconds * 1000), "build_ms": Int(index.stats.totalSeconds * 1000),
+            "similarity": index.config.similarity.rawValue,
         ])
+        if let selection = index.stats.selection {
+            Log.info("model_selection", ["chosen": selection.chosen.name, "holdout_users": selection.testUsers,
+                                         "seconds": selection.seconds,
+                                         "ndcg10": selection.candidates.map { "\($0.name)=\(String(format: "%.4f", $0.ndcg))" }.joined(separator: "; ")])
+        }
         return index
     }
 

@@ -58,6 +58,16 @@ enum InfoReport {
         lines.append("neighbors:\(s.neighborEntries)")
         lines.append("neighbors_per_item_max:\(index.config.neighbors)")
         lines.append("similarity:\(index.config.similarity.rawValue)")
+        lines.append("similarity_configured:\(config.build.similarity.rawValue)")
+        if let live { lines.append("build_stage:\(live.buildStage.withLock { $0 })") }
+        if let selection = s.selection {
+            lines.append("model_chosen:\(selection.chosen.name.replacingOccurrences(of: " ", with: ","))")
+            lines.append("model_selection_seconds:\(selection.seconds)")
+            lines.append("model_selection_users:\(selection.testUsers)")
+            for c in selection.candidates {
+                lines.append("model_candidate:\(c.name.replacingOccurrences(of: " ", with: ",")),ndcg10=\(String(format: "%.4f", c.ndcg))")
+            }
+        }
         lines.append("shards:\(s.shards)")
         lines.append("build_time_ms:\(Int(s.totalSeconds * 1000))")
         lines.append("index_memory_bytes:\(index.memoryBytes)")

@@ -65,5 +65,13 @@ public struct ServerConfig: Sendable {
         return snapshot.lastIndex(of: "/").map { String(snapshot[..<$0]) } ?? "."
     }
 
+    /// What serves first under `similarity auto` (the tuned model follows,
+    /// `LiveService.tuneInBackground`): cosine; else the configured build.
+    public var firstStage: ServerConfig {
+        var c = self
+        if c.build.similarity == .auto { c.build.similarity = .cosine }
+        return c
+    }
+
     public var resolvedThreads: Int { threads > 0 ? threads : BuildConfig.defaultShards }
 }

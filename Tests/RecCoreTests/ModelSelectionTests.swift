@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import RecTestSupport
+@testable import RecCore
+
+/// `similarity auto`: the holdout, the choice, and the build that follows.
+@Suite struct ModelSelectionTests {
+    @Test func holdout_TakesEachSampledUsersLatestItem_AndTrainsOnTheRest() {
+        var events = EventTable()
+        // u1: A, B, C in time order, then A again (A is now the latest).
+        for (item, day) in [("A", 0), ("B", 1), ("C", 2), ("A", 3)] {
+            events.append(user: "u1", item: item, type: .view, time: Fixtures.t0 + Int64(day) * Fixtures.day)
+        }
+        events.append(user: "u2", item: "A", type: .view, time: Fixtures.t0)
+        events.append(user: "u2", item: "B", type: .view, time: Fixtures.t0)  // two items: too few to test
+        let (train, test) = ModelSelection.holdout(events, sampleUsers: 10, seed: 1)
+        #expect(test.count == 1)
+        #expect(test.first.map { events.users.name($0.user) } == "u1")
+        #expect(test.first?.items == [events.items.lookup("A")!])
+        #expect(train.count == 4, "both A events of u1 leave; u2 keeps everything")
+    }
+
+    @Test func auto_ChoosesTheBestHoldoutCandidate_AndBuildsWithIt() throws {
+        let events = Fixtures.randomEvents(users: 600, items: 150, groups: 3, seed: 7)
+        var config = Fixtures.plainConfig(.auto)
+        config.halfLifeDays = 30
+        let index = IndexBuilder.build(Snapshot(events: events), config: config)
+        let selection = try #require(index.stats.selection)
+        #expect(selection.candidates.count >= 9, "every model, EASE included at 150 items, then the winner's variants")
+        #expect(selection.candidates.contains { $0.config.similarity == .ease })
+        #expect(selection.chosen.ndcg == selection.candidates.map(\.ndcg).max())
+        #expect(selection.chosen.ndcg > 0)
+        #expect(index.config.similarity == selection.chosen.config.similarity && index.config.similarity != .auto)
+        // The served model is exactly the chosen configuration pinned.
+        let pinned = IndexBuilder.build(Snapshot(events: events), config: selection.chosen.config)
+        #expect(pinned.neighbors.ids == index.neighbors.ids && pinned.neighbors.scores == index.neighbors.scores)
+        // Deterministic: the same snapshot chooses the same.
+        #expect(IndexBuilder.build(Snapshot(events: events), config: config).stats.selection?.chosen.name == selection.chosen.name)
+    }
+
+    @Test func aCatalogBeyondTheDenseLimit_LeavesEaseOut() {
+        let names = ModelSelection.candidates(BuildConfig(), itemCount: EASESolver.maxItems + 1).map(\.config.similarity)
+        #expect(!names.contains(.ease) && names.contains(.rp3beta))
+        #expect(EASESolver.neighbors(histories: UserHistories(events: EventTable(), config: BuildConfig()),
+                                     inverted: ItemUsers(histories: UserHistories(events: EventTable(), config: BuildConfig()), itemCount: 0),
+                                     itemCount: EASESolver.maxItems + 1, lambda: 1, k: 1, threads: 1) == nil)
+    }
+
+    /// On MovieLens 100K the holdout prefers a model that beats plain
+    /// cosine, and the choice holds on the recbench split it never saw.
+    @Test(.enabled(if: Fixtures.sharedData("ml100k_ratings.tsv") != nil, "needs ../shared/data/ml100k_ratings.tsv"))
+    func movieLens_AutoBeatsCosineOnItsHoldout() throws {
+        let bytes = try FileBytes.read(try #require(Fixtures.sharedData("ml100k_ratings.tsv")))
+        var events = EventTable()
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t")
+            events.append(user: String(f[0]), item: String(f[1]), type: Int(f[2])! >= 4 ? .purchase : .view, time: Int64(f[3])!)
+        }
+        let outcome = ModelSelection.choose(events: events, config: BuildConfig())
+        let cosine = try #require(outcome.candidates.first { $0.name == "cosine" })
+        #expect(outcome.chosen.ndcg > cosine.ndcg * 1.1, "\(outcome.candidates.map { ($0.name, $0.ndcg) })")
+    }
+}
