@@ -32,7 +32,15 @@ enum QualityBench {
         }
         let snapshot: Snapshot
         do { snapshot = try SnapshotLoader.load(directory: dir) } catch { Options.fail(error.description) }
-        let (train, test) = divide(snapshot.events, split, seed: UInt64(options.int("seed", 42)))
+        // `--test FILE` (user TAB item rows): the snapshot is the training
+        // set as it is and the file the relevant items, so another tool's
+        // split (Benchmarks/compare-implicit.py) is measured identically.
+        let (train, test): (EventTable, [Set<UInt32>])
+        if let file = options.string("test") {
+            (train, test) = (snapshot.events, readTest(file, snapshot.events))
+        } else {
+            (train, test) = divide(snapshot.events, split, seed: UInt64(options.int("seed", 42)))
+        }
         let testUsers = test.indices.filter { !test[$0].isEmpty }
         let modeText = options.string("mode") ?? "cf"
         let mode: RecMode
@@ -46,7 +54,8 @@ enum QualityBench {
         if mode != .cf && snapshot.embeddings == nil && options.int("als-factors", 0) == 0 {
             Options.fail("--mode \(modeText) needs embeddings.tsv in the snapshot or --als-factors N")
         }
-        print("snapshot \(dir): \(snapshot.events.count) events\(snapshot.embeddings.map { ", \($0.count) item vectors of \($0.dimension)" } ?? ""); split \(splitText): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
+        let splitName = options.string("test").map { "from \($0)" } ?? splitText
+        print("snapshot \(dir): \(snapshot.events.count) events\(snapshot.embeddings.map { ", \($0.count) item vectors of \($0.dimension)" } ?? ""); split \(splitName): \(train.count) training events, \(testUsers.count) test users, k=\(k)")
         let kinds: [SimilarityKind]
         if let only = options.string("similarity") {
             guard let kind = SimilarityKind(rawValue: only) else { Options.fail("--similarity: \(SimilarityKind.names)") }
@@ -80,6 +89,23 @@ enum QualityBench {
                                                Double(s.recommended.count) / Double(max(1, snapshot.events.items.count))]
                 .map { Measure.format($0, 4).padded(13) }.joined())
         }
+    }
+
+    /// Each user's relevant items from a `user TAB item` file; items the
+    /// training set never saw stay relevant (a miss for every model).
+    static func readTest(_ path: String, _ events: EventTable) -> [Set<UInt32>] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { Options.fail("cannot read \(path)") }
+        var test = [Set<UInt32>](repeating: [], count: events.users.count)
+        var unseen = UInt32.max
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count >= 2, let u = events.users.lookup(String(f[0])) else { continue }
+            if let i = events.items.lookup(String(f[1])) { test[Int(u)].insert(i) } else {
+                test[Int(u)].insert(unseen)
+                unseen -= 1
+            }
+        }
+        return test
     }
 
     /// Training events (same id spaces as `events`) and each user's test items.

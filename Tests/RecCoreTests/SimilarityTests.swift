@@ -90,6 +90,23 @@ import RecTestSupport
         #expect(close(score(half, "B", "C"), 2 / sqrt(6.0)), "a = 0.5 is cosine")
     }
 
+    /// implicit's weighting on the tiny shop: idf_u = ln 4 - ln(1 + |I_u|)
+    /// over 4 items (u2 has 3 items: idf 0; u1, u3: ln 4/3; u4, u5: ln 2).
+    @Test func tfidfAndBm25_WeighUsersByIdf_AsImplicitDoes() {
+        let idf = [log(4.0 / 3), 0, log(4.0 / 3), log(2.0), log(2.0)]  // u1 ... u5
+        func sq(_ users: [Int]) -> Double { users.reduce(0) { $0 + idf[$1] * idf[$1] } }
+        let a = [0, 1, 3], b = [0, 1, 2], c = [1, 2]
+        let tfidf = Fixtures.tinyIndex(.tfidf)
+        #expect(close(score(tfidf, "A", "B"), sq([0, 1]) / (sq(a) * sq(b)).squareRoot()))
+        #expect(close(score(tfidf, "B", "C"), sq([1, 2]) / (sq(b) * sq(c)).squareRoot()))
+        #expect(score(tfidf, "A", "C") == nil, "their one shared user, u2, has idf 0")
+        let bm25 = Fixtures.tinyIndex(.bm25)
+        let mean = 9.0 / 4
+        func h(_ count: Double) -> Double { 101 / (100 * (0.2 + 0.8 * count / mean) + 1) }
+        #expect(close(score(bm25, "A", "B"), sq([0, 1]) * h(3) * h(3)))
+        #expect(close(score(bm25, "C", "B"), sq([1, 2]) * h(2) * h(3)))
+    }
+
     /// Gauss-Jordan with partial pivoting in Double: the reference.
     static func bruteInverse(_ m: [[Double]]) -> [[Double]] {
         let n = m.count

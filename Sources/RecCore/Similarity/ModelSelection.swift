@@ -36,6 +36,8 @@ public enum ModelSelection {
             with("jaccard") { $0.similarity = .jaccard },
             with("llr") { $0.similarity = .llr },
             with("asymmetric a=0.2") { $0.similarity = .asymmetric; $0.asymmetricAlpha = 0.2 },
+            with("tfidf") { $0.similarity = .tfidf },
+            with("bm25") { $0.similarity = .bm25 },
         ]
         for beta in [0.3, 0.5, 0.7] {
             list.append(with("rp3beta b=\(beta)") { $0.similarity = .rp3beta; $0.rp3Beta = beta })

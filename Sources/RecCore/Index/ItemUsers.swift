@@ -1,12 +1,11 @@
 /// The transpose of `UserHistories`: per item, the users who have it, with
-/// their affinity, plus each item's affinity norm (for cosine).
+/// their affinity.
 public struct ItemUsers: Sendable {
     public let offsets: [UInt32]
     public let users: [UInt32]
     public let weights: [Float]
-    public let norms: [Float]
 
-    public var memoryBytes: Int { offsets.capacity * 4 + users.capacity * 4 + weights.capacity * 4 + norms.capacity * 4 }
+    public var memoryBytes: Int { offsets.capacity * 4 + users.capacity * 4 + weights.capacity * 4 }
 
     var itemCount: Int { offsets.count - 1 }
 
@@ -17,20 +16,17 @@ public struct ItemUsers: Sendable {
         var cursor = offsets
         var users = [UInt32](repeating: 0, count: histories.entryCount)
         var weights = [Float](repeating: 0, count: histories.entryCount)
-        var normSquares = [Float](repeating: 0, count: itemCount)
         for u in 0..<histories.userCount {
             for h in histories.range(of: UInt32(u)) {
                 let i = Int(histories.items[h])
                 let at = Int(cursor[i])
                 users[at] = UInt32(u)
                 weights[at] = histories.weights[h]
-                normSquares[i] += histories.weights[h] * histories.weights[h]
                 cursor[i] += 1
             }
         }
         self.offsets = offsets
         self.users = users
         self.weights = weights
-        self.norms = normSquares.map { $0.squareRoot() }
     }
 }

@@ -135,7 +135,9 @@ enum NeighborBuilder {
         let minSupport = UInt32(max(1, config.minSupport))
         let scorer = config.scorer
         let symmetric = scorer.kind.isSymmetric
-        let byDegree = scorer.kind.weighsUsersByDegree
+        let weighsUsers = scorer.kind.weighsUsers
+        let factors = scorer.itemFactors(inverted: inverted, histories: histories)
+        let hasFactors = !factors.isEmpty
         // The random walk's weight and the user count side by side, so each
         // touch of item j costs one cache line, not two.
         struct Accumulator {
@@ -176,7 +178,7 @@ enum NeighborBuilder {
                         crecd_prefetch(hItems.baseAddress! + ahead)
                     }
                     let u = Int(iUsers[r])
-                    let a: Float = byDegree ? 1 / Float(hOff[u + 1] - hOff[u]) : 0
+                    let a: Float = weighsUsers ? scorer.userWeight(historyLength: Int(hOff[u + 1] - hOff[u]), itemCount: itemCount) : 0
                     let from = half ? Int(pos[r]) + 1 : Int(hOff[u])
                     for h in from..<Int(hOff[u + 1]) {
                         let j = Int(hItems[h])
@@ -216,7 +218,8 @@ enum NeighborBuilder {
                     acc[j] = Accumulator(walk: 0, both: 0)
                     guard c >= minSupport else { continue }
                     let countJ = iOff[j + 1] - iOff[j]
-                    let s = scorer.score(both: c, walk: walk, countI: countI, countJ: countJ, users: users)
+                    let fi: Float = hasFactors ? factors[i] : 1, fj: Float = hasFactors ? factors[j] : 1
+                    let s = scorer.score(both: c, walk: walk, countI: countI, countJ: countJ, factorI: fi, factorJ: fj, users: users)
                     guard s > 0 && s.isFinite, k > 0 else { continue }
                     // Floors: a score below the worst kept at the last cut
                     // cannot enter (ties are left to the cut, which breaks them by id).
@@ -224,7 +227,8 @@ enum NeighborBuilder {
                                      capacity: ownCapacity, k: k, floor: &floor, scratch: scratch)
                     if half {
                         var n = Int(inCounts[j])
-                        let back = symmetric ? s : scorer.score(both: c, walk: walk, countI: countJ, countJ: countI, users: users)
+                        let back = symmetric ? s : scorer.score(both: c, walk: walk, countI: countJ, countJ: countI,
+                                                                  factorI: fj, factorJ: fi, users: users)
                         BestBuffer.offer(BestBuffer.key(UInt32(i), back), keys: inKeys + j * inCapacity,
                                          count: &n, capacity: inCapacity, k: k, floor: &inFloor[j], scratch: scratch)
                         inCounts[j] = UInt32(n)
