@@ -5,6 +5,10 @@
 #
 #   Benchmarks/compare-builds.sh OLD_RECD NEW_RECD [requests] [rounds]
 #
+# EXTRA_ARGS go to both servers (e.g. "--similarity cosine" to compare the
+# request path on the same model); a server still tuning its model
+# (similarity auto) is measured once the tuned model is in place.
+#
 # OLD_RECD: e.g. a release build of the last landed commit in a worktree
 # (git worktree add /tmp/recd-old HEAD~1 && (cd /tmp/recd-old && swift build -c release)).
 set -euo pipefail
@@ -22,9 +26,11 @@ fi
 # One server start, SIM then REC; prints "sim_rps rec_rps".
 run() {
   local bin=$1 data; data=$(mktemp -d)
-  taskset -c 0 "$bin" --snapshot "$WORK/snapshot" --port $PORT --threads 1 --data-dir "$data" --loglevel warn > /dev/null 2>&1 &
+  # shellcheck disable=SC2086
+  taskset -c 0 "$bin" --snapshot "$WORK/snapshot" --port $PORT --threads 1 --data-dir "$data" --loglevel warn ${EXTRA_ARGS:-} > /dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 150); do redis-cli -p $PORT PING > /dev/null 2>&1 && break; sleep 0.2; done
+  for _ in $(seq 1 3000); do redis-cli -p $PORT INFO index | grep -q "build_stage:tuning" || break; sleep 0.2; done
   local sim rec
   sim=$(taskset -c 1 redis-benchmark -p $PORT -n "$N" -r $ITEMS -c 50 --csv SIM __rand_int__ k=10 2> /dev/null | tail -1 | awk -F'","' '{gsub(/"/, "", $2); print $2}')
   rec=$(taskset -c 1 redis-benchmark -p $PORT -n "$N" -r $ITEMS -c 50 --csv REC __rand_int__ k=10 2> /dev/null | tail -1 | awk -F'","' '{gsub(/"/, "", $2); print $2}')

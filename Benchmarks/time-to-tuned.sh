@@ -19,7 +19,8 @@ until redis-cli -p "$PORT" PING > /dev/null 2>&1; do
   sleep 0.05
 done
 first=$(date +%s.%N)
-until redis-cli -p "$PORT" INFO index | grep -q "build_stage:tuned"; do
+# A build without stages (pinned model, or a recd from before them) is done at once.
+until redis-cli -p "$PORT" INFO index | grep -q "build_stage:tuned\|build_stage:single" || ! redis-cli -p "$PORT" INFO index | grep -q "build_stage:"; do
   kill -0 $pid 2> /dev/null || { echo "recd exited: $(tail -c 300 "$data.log")" >&2; exit 1; }
   sleep 0.1
 done

@@ -176,7 +176,8 @@ public enum EASESolver {
     }
 
     /// P = Y'Y into `y` (Y lower; `yt` holds Y'): P_ij = sum over k >= max(i, j)
-    /// of Y_ki Y_kj, by strips of columns j as in `invertLower`.
+    /// of Y_ki Y_kj, by strips of columns j as in `invertLower`, each strip
+    /// for the rows above its end only, the rest mirrored.
     static func gramOfLower(yt: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int, threads: Int) {
         let ytp = SendablePointer(yt), yp = SendablePointer(y)
         let strips = (n + strip - 1) / strip
@@ -204,7 +205,8 @@ public enum EASESolver {
             while s < strips {
                 let c0 = s * strip, c1 = min(c0 + strip, n)
                 let packed = pp.pointer + s * n * (strip / 8)
-                for i in 0..<n {
+                // P is symmetric: rows below the strip are mirrored after.
+                for i in 0..<c1 {
                     let yti = ytp.pointer + i * n
                     var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                     // Y_ki is 0 for k < i, Y_kj for k < j.
@@ -223,6 +225,15 @@ public enum EASESolver {
                     }
                 }
                 s += threads
+            }
+        }
+        // P_ij for i at or past j's strip end is P_ji, computed above.
+        parallel(threads) { t in
+            let p = yp.pointer
+            var i = t
+            while i < n {
+                for j in 0..<min(i, n) where i >= min((j / strip + 1) * strip, n) { p[i * n + j] = p[j * n + i] }
+                i += threads
             }
         }
     }

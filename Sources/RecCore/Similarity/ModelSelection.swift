@@ -50,6 +50,9 @@ public enum ModelSelection {
         return list
     }
 
+    /// The relative nDCG gain four times the neighbours must bring.
+    public static let widerRowsMargin = 1.02
+
     public static func choose(events: EventTable, config: BuildConfig, sampleUsers: Int = 3000, seed: UInt64 = 42) -> Outcome {
         let start = ContinuousClock.now
         let (train, test) = holdout(events, sampleUsers: sampleUsers, seed: seed)
@@ -87,10 +90,15 @@ public enum ModelSelection {
             }
             candidate.ndcg = ndcg(histories: h, neighbors: neighbors, test: test, itemCount: itemCount)
         }
-        // Ties go to the earlier (cheaper) candidate.
+        // Ties go to the earlier (cheaper) candidate, and wider rows must
+        // earn their cost: four times the neighbours is four times REC's
+        // work per history item, worth it only for a clear gain.
         func best(_ list: [Candidate]) -> Candidate {
             var b = list[0]
-            for c in list where c.ndcg > b.ndcg { b = c }
+            for c in list {
+                let margin = c.config.neighbors > b.config.neighbors ? ModelSelection.widerRowsMargin : 1
+                if c.ndcg > b.ndcg * margin { b = c }
+            }
             return b
         }
         // First the models, then the winner with no time decay and with
