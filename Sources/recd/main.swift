@@ -38,7 +38,15 @@ do {
     exit(1)
 }
 
-let server = Server(live: live)
+let cluster: ClusterState?
+do {
+    cluster = try ClusterState.start(config)
+} catch {
+    Log.error("bad_cluster_config", ["error": error.description])
+    exit(2)
+}
+if let cluster { Log.info("cluster", ["me": cluster.me, "id": cluster.myID, "epoch": cluster.map.epoch]) }
+let server = Server(live: live, cluster: cluster)
 let shutdown = Daemon.Shutdown()
 do {
     let port = try server.start()

@@ -61,6 +61,8 @@ import RecTestSupport
         case .select: return [pick(["0", "1"])]
         case .reset, .time, .multi, .exec, .discard, .unwatch, .bgsave: return []
         case .watch: return ["k"]
+        case .cluster: return pick([["SLOTS"], ["INFO"], ["MYID"], ["NODES"], ["SHARDS"], ["KEYSLOT", user]])
+        case .readonly, .readwrite, .asking: return []
         }
     }
 

@@ -20,8 +20,8 @@ public final class TestServer: @unchecked Sendable {  // immutable after init
     }
 
     /// A server with live state (EVENT, RELOAD, ...) over `live`.
-    public init(live: LiveService) throws {
-        server = Server(live: live)
+    public init(live: LiveService, cluster: ClusterState? = nil) throws {
+        server = Server(live: live, cluster: cluster)
         port = try server.start()
     }
 

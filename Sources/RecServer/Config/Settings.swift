@@ -156,6 +156,14 @@ public enum Settings {
                 apply: int(0...(366 * 86_400)) { $0.maxClockSkew = $1 }),
         Setting(name: "snapshot-keep", defaultValue: "3", help: "saved snapshots SAVE keeps in data-dir/snapshots, oldest deleted first",
                 apply: int(1...10_000) { $0.snapshotKeep = $1 }),
+        Setting(name: "cluster-config", defaultValue: "", help: "cluster map file (JSON: epoch, shards with slots, primary, replicas); empty = standalone") { c, v in
+            c.clusterConfig = v
+            return nil
+        },
+        Setting(name: "cluster-announce", defaultValue: "", help: "this node's host:port in the cluster map; empty = bind:port") { c, v in
+            c.clusterAnnounce = v
+            return nil
+        },
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

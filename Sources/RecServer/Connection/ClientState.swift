@@ -13,6 +13,8 @@ struct ClientState {
     var queued: [[[UInt8]]]?
     /// A command was refused while queueing: EXEC answers EXECABORT.
     var transactionFailed = false
+    /// READONLY: per-user reads may be served by a replica of their slot.
+    var readOnly = false
 
     init(record: ClientRecord, authenticated: Bool) {
         self.record = record

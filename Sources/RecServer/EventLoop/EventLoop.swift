@@ -50,12 +50,12 @@ final class EventLoop: @unchecked Sendable {
     private var nextSerial: UInt64 = 0
 
     init(listener: ListeningSocket, runtime: RuntimeConfig, stats: ServerStats, store: IndexStore,
-         live: LiveService? = nil, clients: ClientRegistry) throws(SocketError) {
+         live: LiveService? = nil, clients: ClientRegistry, cluster: ClusterState? = nil) throws(SocketError) {
         self.selector = try Selector()
         self.listener = listener
         self.stats = stats
         self.clients = clients
-        self.handler = CommandHandler(runtime: runtime, stats: stats, store: store, live: live, clients: clients)
+        self.handler = CommandHandler(runtime: runtime, stats: stats, store: store, live: live, clients: clients, cluster: cluster)
         try selector.add(listener.fd, .acceptExclusive)
     }
 

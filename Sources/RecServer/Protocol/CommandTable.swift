@@ -6,6 +6,7 @@ public enum Command: Int, CaseIterable, Sendable {
     case event, item, forget, due, reload, save, auth, vsim, vrec, alias, segment, lookalike, audience, variant, experiment
     case hello, client, select, reset, time, multi, exec, discard, watch, unwatch, bgsave
     case vlike, vcard, vdim, vemb, vinfo, vismember, vgetattr
+    case cluster, readonly, readwrite, asking
 
     public struct Spec: Sendable {
         public let name: String
@@ -156,7 +157,26 @@ public enum Command: Int, CaseIterable, Sendable {
              group: "vector", key: 1),
         Spec(name: "VGETATTR", minArgs: 2, maxArgs: 2, syntax: "VGETATTR items item",
              summary: "the item's catalog fields as JSON attributes: category, price, instock, title", group: "vector", key: 1),
+        Spec(name: "CLUSTER", minArgs: 1, maxArgs: 2,
+             syntax: "CLUSTER SLOTS | SHARDS | NODES | INFO | MYID | KEYSLOT key | SETTOPOLOGY json",
+             summary: "the cluster map as Redis Cluster clients read it; SETTOPOLOGY installs a map with a higher epoch",
+             group: "cluster", flags: ["stale", "loading"]),
+        Spec(name: "READONLY", minArgs: 0, maxArgs: 0, syntax: "READONLY",
+             summary: "this connection reads per-user data from a replica of its slots", group: "cluster", flags: ["fast", "stale"]),
+        Spec(name: "READWRITE", minArgs: 0, maxArgs: 0, syntax: "READWRITE",
+             summary: "ends READONLY", group: "cluster", flags: ["fast", "stale"]),
+        Spec(name: "ASKING", minArgs: 0, maxArgs: 0, syntax: "ASKING",
+             summary: "accepted for cluster clients; recd moves no slots while serving", group: "cluster", flags: ["fast", "stale"]),
     ]
+
+    /// Commands about one user: in a cluster they run on the primary of the
+    /// user's slot (reads also on its replicas, after READONLY).
+    public var isPerUser: Bool {
+        switch self {
+        case .rec, .event, .forget, .due, .segment, .variant, .alias: true
+        default: false
+        }
+    }
 
     /// Case-insensitive lookup of a command name given as bytes.
     /// - Complexity: O(commands); no allocation.

@@ -181,7 +181,7 @@ extension CommandHandler {
         let replyEncoder = ReplyEncoder(dialect: encoder.dialect, resp3: client.resp3)
         replyEncoder.write(.fields([
             ("server", .text("redis")), ("version", .text(RecdVersion.redisCompatible)), ("proto", .integer(version)),
-            ("id", .integer(Int(client.record.id))), ("mode", .text("standalone")), ("role", .text("master")),
+            ("id", .integer(Int(client.record.id))), ("mode", .text(cluster == nil ? "standalone" : "cluster")), ("role", .text("master")),
             ("modules", .array([])),
         ]), into: &out)
     }

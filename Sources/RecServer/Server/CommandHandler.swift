@@ -30,6 +30,8 @@ final class CommandHandler {
     var lastLatencyMerge: UInt64 = 0
 
     let live: LiveService?
+    /// The cluster map and this node's place in it; nil when standalone.
+    let cluster: ClusterState?
     /// The log ticket of the latest write (EVENT, ITEM, ALIAS): the loop
     /// holds the connection's replies until the log has it on disk, then
     /// clears it.
@@ -42,7 +44,8 @@ final class CommandHandler {
     var unknownReplies = 0
 
     init(runtime: RuntimeConfig, stats: ServerStats, store: IndexStore, live: LiveService? = nil,
-         clients: ClientRegistry = ClientRegistry()) {
+         clients: ClientRegistry = ClientRegistry(), cluster: ClusterState? = nil) {
+        self.cluster = cluster
         self.runtime = runtime
         self.config = runtime.current
         self.configGeneration = runtime.generation.load(ordering: .acquiring)
@@ -111,6 +114,7 @@ final class CommandHandler {
             encoder.error(e.code, e.message, into: &out)
             return .keepOpen
         }
+        if let cluster, command.isPerUser, !redirected(command, request, cluster, encoder, &out, &client) { return .keepOpen }
         if client.queued != nil, let action = queue(command, request, encoder, &out, &client) { return action }
         client.record.lastCommand.store(command.rawValue, ordering: .relaxed)
         wantsMeta = false
@@ -126,6 +130,8 @@ final class CommandHandler {
             switch command {
             case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch:
                 return try runSession(command, request, encoder, &out, &client)
+            case .cluster, .readonly, .readwrite, .asking:
+                return try runCluster(command, request, encoder, &out, &client)
             default:
                 return try run(command, request, encoder, &out)
             }
@@ -155,7 +161,7 @@ final class CommandHandler {
         case .info:
             stats.merge(commands: &commandCounts, errors: &errorCounts, wait: true)  // count this batch too
             stats.merge(latencies: &latency, wait: true)
-            let text = InfoReport.text(index: index, stats: stats, config: config, server: server, live: live)
+            let text = InfoReport.text(index: index, stats: stats, config: config, server: server, live: live, cluster: cluster)
             let sections = (1..<request.count).map { String(decoding: request[$0], as: UTF8.self) }
             encoder.text(sections.isEmpty ? text : InfoReport.sections(sections, of: text), into: &out)
         case .help:
@@ -173,8 +179,8 @@ final class CommandHandler {
             try live.beginSave()
             DispatchQueue.global().async { _ = live.save() }
             encoder.status("Background saving started", into: &out)
-        case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch:
-            break  // runSession: they change the connection
+        case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch, .cluster, .readonly, .readwrite, .asking:
+            break  // runSession, runCluster: they change the connection
         case .sim:
             let options = try parseOptions(request, from: 2, index: index, .sim)
             index.similar(to: index.items.lookup(request[1]), options: options, scratch: scratch)

@@ -14,13 +14,13 @@ protocol ServerInfoSource: AnyObject {
 /// other name may contain `loading`), and prints LONG_MIN for a missing one.
 enum InfoReport {
     static func text(index: RecIndex, stats: ServerStats, config: ServerConfig, server: ServerInfoSource?,
-                     live: LiveService? = nil) -> String {
+                     live: LiveService? = nil, cluster: ClusterState? = nil) -> String {
         var lines: [String] = []
         let rss = residentBytes()
         lines.append("# Server")
         lines.append("redis_version:\(RecdVersion.redisCompatible)")
         lines.append("recd_version:\(RecdVersion.string)")
-        lines.append("redis_mode:standalone")
+        lines.append("redis_mode:\(cluster == nil ? "standalone" : "cluster")")
         lines.append("process_id:\(getpid())")
         lines.append("uptime_in_seconds:\(stats.uptimeSeconds)")
         lines.append("tcp_port:\(server?.boundPort ?? config.port)")
@@ -96,6 +96,16 @@ enum InfoReport {
                 lines.append("last_reload_status:\(r.ok ? "ok" : "failed")")
                 lines.append("last_reload_detail:\(r.detail)")
             }
+        }
+        lines.append("")
+        lines.append("# Cluster")
+        lines.append("cluster_enabled:\(cluster == nil ? 0 : 1)")
+        if let cluster {
+            let map = cluster.map
+            lines.append("cluster_epoch:\(map.epoch)")
+            lines.append("cluster_myself:\(cluster.me)")
+            let mine = map.shards.filter { $0.primary == cluster.me }.flatMap(\.slots).reduce(0) { $0 + $1.count }
+            lines.append("cluster_slots_served:\(mine)")
         }
         lines.append("")
         lines.append("# Commandstats")

@@ -11,6 +11,8 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     /// Live state and operations (EVENT, RELOAD, ...); nil serves a fixed index.
     public let live: LiveService?
     public let stats = ServerStats()
+    /// The cluster map and this node's place in it; nil when standalone.
+    public let cluster: ClusterState?
     let clients = ClientRegistry()
     /// The settings `CONFIG SET` may change while serving.
     let runtime: RuntimeConfig
@@ -20,14 +22,16 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
     private var admin: AdminServer?
     private var opsSampler: DispatchSourceTimer?
 
-    public init(config: ServerConfig, store: IndexStore) {
+    public init(config: ServerConfig, store: IndexStore, cluster: ClusterState? = nil) {
+        self.cluster = cluster
         self.config = config
         self.runtime = RuntimeConfig(config)
         self.store = store
         self.live = nil
     }
 
-    public init(live: LiveService) {
+    public init(live: LiveService, cluster: ClusterState? = nil) {
+        self.cluster = cluster
         self.config = live.config
         self.runtime = RuntimeConfig(live.config)
         self.store = live.store
@@ -45,7 +49,8 @@ public final class Server: ServerInfoSource, @unchecked Sendable {
         let listener = try ListeningSocket(host: config.bind, port: config.port)
         self.listener = listener
         for i in 0..<config.resolvedThreads {
-            let loop = try EventLoop(listener: listener, runtime: runtime, stats: stats, store: store, live: live, clients: clients)
+            let loop = try EventLoop(listener: listener, runtime: runtime, stats: stats, store: store, live: live, clients: clients,
+                                     cluster: cluster)
             loop.handler.server = self
             loops.append(loop)
             finished.enter()

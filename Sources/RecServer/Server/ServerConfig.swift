@@ -45,6 +45,10 @@ public struct ServerConfig: Sendable {
     /// clients' clocks drift, but a time years ahead is a mistake that would
     /// make every item due and become the index's "now" after a SAVE.
     public var maxClockSkew = 600
+    /// The cluster map file (JSON, see `ClusterMap`); empty: standalone.
+    public var clusterConfig = ""
+    /// This node's address in the map; empty: bind:port.
+    public var clusterAnnounce = ""
     /// Saved snapshots SAVE keeps in data-dir/snapshots (the current one always stays).
     public var snapshotKeep = 3
     /// Share of the vector score in `REC mode=hybrid`.
