@@ -1,5 +1,6 @@
 import Foundation
 import RecCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,6 +55,9 @@ public enum Daemon {
         let done = DispatchSemaphore(value: 0)
         let queue = DispatchQueue(label: "recd.signals")
         var sources: [DispatchSourceSignal] = []
+        /// SIGHUP's action once the server runs, and whether one came before
+        /// (it is held, not lost: ignoring it until then dropped it).
+        let hangup = Mutex<(action: (@Sendable () -> Void)?, pending: Bool)>((nil, false))
 
         public init() {
             signal(SIGPIPE, SIG_IGN)
@@ -67,6 +71,29 @@ public enum Daemon {
                 source.resume()
                 sources.append(source)
             }
+            signal(SIGHUP, SIG_IGN)
+            let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+            hup.setEventHandler { [weak self] in self?.hangupReceived() }
+            hup.resume()
+            sources.append(hup)
+        }
+
+        func hangupReceived() {
+            let action = hangup.withLock { h -> (@Sendable () -> Void)? in
+                if h.action == nil { h.pending = true }
+                return h.action
+            }
+            action?()
+        }
+
+        /// Sets SIGHUP's action; runs it at once for a SIGHUP that came before.
+        func onHangup(_ action: @escaping @Sendable () -> Void) {
+            let pending = hangup.withLock { h -> Bool in
+                h.action = action
+                defer { h.pending = false }
+                return h.pending
+            }
+            if pending { queue.async(execute: action) }
         }
     }
 
@@ -74,13 +101,10 @@ public enum Daemon {
     /// the server started), then stops the server.
     public static func serveUntilSignalled(_ server: Server, _ shutdown: Shutdown) {
         let done = shutdown.done
-        let queue = shutdown.queue
-        var sources = shutdown.sources
+        let sources = shutdown.sources
         // SIGHUP: reload the current snapshot, as RELOAD would (the config
         // file is not re-read: every setting takes a restart).
-        signal(SIGHUP, SIG_IGN)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
-        hup.setEventHandler {
+        shutdown.onHangup {
             guard let live = server.live else { return }
             do {
                 let dir = try live.beginReload(nil)
@@ -90,8 +114,6 @@ public enum Daemon {
                 Log.warn("sighup_reload_refused", ["error": (error as? CommandError)?.message ?? "\(error)"])
             }
         }
-        hup.resume()
-        sources.append(hup)
         done.wait()
         // A SAVE or RELOAD under way finishes first (its manifest switch is
         // safe to cut short, but its work would be lost for nothing).
