@@ -126,3 +126,100 @@ import RecTestSupport
         }
     }
 }
+
+extension ClusterTests {
+    /// Three nodes, each range replicated on the next (a ring), appendfsync
+    /// always; redis-py's RedisCluster writes and reads 300 users; node B is
+    /// SIGKILLed after 1.5 s; a controller (the operator's health check:
+    /// three failed connects 200 ms apart) pushes epoch 2, giving B's range
+    /// to its replica C. Errors only for B's users and only until the push
+    /// plus a second; every acknowledged event is there afterwards; a stale
+    /// map is refused.
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"),
+          .enabled(if: ClientLibraryTests.python != nil, "needs the redis-py venv: run .ci/install-test-tools"))
+    func failover_ToTheReplica_LosesNoAcknowledgedEvent() throws {
+        let ports = [freePort(), freePort(), freePort()]
+        let mapFile = Fixtures.directory(["cluster.json": Self.map(ports, replicas: true)]) + "/cluster.json"
+        let snapshot = Fixtures.tinySnapshotDirectory()
+        var nodes: [Process] = []
+        defer { for p in nodes where p.isRunning { p.terminate(); p.waitUntilExit() } }
+        for port in ports {
+            nodes.append(try LiveTests.spawnRecd(["--snapshot", snapshot, "--data-dir", Fixtures.directory([:]), "--appendfsync", "always",
+                                                  "--similarity", "cosine", "--cluster-config", mapFile,
+                                                  "--cluster-announce", "127.0.0.1:\(port)"], port: port))
+        }
+        let out = Fixtures.directory([:]) + "/load.json"
+        let script = """
+        import json, time
+        from redis.cluster import RedisCluster, ClusterNode
+        rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", \(ports[0]))], decode_responses=True,
+                          socket_timeout=0.5, socket_connect_timeout=0.2)
+        sent, acked, errors = {}, {}, []
+        start = time.time()
+        n = 0
+        while time.time() - start < 5.0:
+            u = f"user{n % 300}"
+            k = sent.get(u, 0)
+            sent[u] = k + 1
+            try:
+                rc.execute_command("EVENT", u, "A", "purchase", f"ts={\(Fixtures.t0) + k * 86400}")
+                acked[u] = acked.get(u, 0) + 1
+                rc.execute_command("REC", u, "k=2")
+            except Exception as e:
+                errors.append([u, time.time(), type(e).__name__])
+            n += 1
+        json.dump({"sent": sent, "acked": acked, "errors": errors}, open("\(out)", "w"))
+        """
+        let load = Process()
+        load.executableURL = URL(fileURLWithPath: ClientLibraryTests.python!)
+        load.arguments = ["-c", script]
+        try load.run()
+        usleep(1_500_000)
+        kill(nodes[1].processIdentifier, SIGKILL)
+        nodes[1].waitUntilExit()
+        // The controller: three failed connects, 200 ms apart, then the push.
+        var failures = 0
+        while failures < 3 {
+            if (try? TestClient(port: ports[1], timeoutSeconds: 1)) == nil { failures += 1 } else { failures = 0 }
+            usleep(200_000)
+        }
+        let epoch2 = """
+        {"epoch":2,"shards":[{"slots":[[0,5460]],"primary":"127.0.0.1:\(ports[0])","replicas":[]},\
+        {"slots":[[5461,10922],[10923,16383]],"primary":"127.0.0.1:\(ports[2])","replicas":["127.0.0.1:\(ports[0])"]}]}
+        """
+        for port in [ports[0], ports[2]] {
+            let c = try TestClient(port: port)
+            c.send("CLUSTER SETTOPOLOGY \(epoch2)\n")
+            #expect(c.readLines(1) == ["OK"])
+        }
+        let pushed = Date().timeIntervalSince1970
+        load.waitUntilExit()
+        #expect(load.terminationStatus == 0)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let sent = result["sent"] as? [String: Int] ?? [:], acked = result["acked"] as? [String: Int] ?? [:]
+        let errors = result["errors"] as? [[Any]] ?? []
+        #expect(acked.values.reduce(0, +) > 300, "the load ran: \(acked.values.reduce(0, +)) acknowledged")
+        // Errors: only B's users, only until the push plus a second.
+        let bRange = 5461...10922
+        let strays = errors.filter { e in !bRange.contains(KeySlot.of(e[0] as? String ?? "")) }
+        let late = errors.filter { e in (e[1] as? Double ?? 0) > pushed + 1 }
+        #expect(strays.isEmpty, "errors for users not on B: \(strays.prefix(5))")
+        #expect(late.isEmpty, "errors more than 1 s after the push: \(late.prefix(5))")
+        let window = (errors.compactMap { $0[1] as? Double }.max() ?? pushed) - (errors.compactMap { $0[1] as? Double }.min() ?? pushed)
+        print("failover: \(acked.values.reduce(0, +)) acknowledged, \(errors.count) errors over \(String(format: "%.2f", window)) s, push at +\(String(format: "%.2f", pushed - (errors.compactMap { $0[1] as? Double }.min() ?? pushed))) s after the first error")
+        // Every acknowledged event is on the new owner (and nothing unsent).
+        let a = try TestClient(port: ports[0]), c = try TestClient(port: ports[2])
+        var lost: [String] = []
+        for n in 0..<300 {
+            let user = "user\(n)"
+            let owner = KeySlot.of(user) <= 5460 ? a : c
+            owner.send("SEGMENT \(user)\n")
+            let line = owner.readLines(1).first ?? ""
+            let orders = line.split(separator: " ").drop { $0 != "orders" }.dropFirst().first.flatMap { Int($0) } ?? 0
+            if orders < acked[user, default: 0] || orders > sent[user, default: 0] { lost.append("\(user): \(orders) of \(acked[user, default: 0]) acknowledged, \(sent[user, default: 0]) sent") }
+        }
+        #expect(lost.isEmpty, "\(lost.count) users: \(lost.prefix(5))")
+        a.send("CLUSTER SETTOPOLOGY \(Self.map(ports, epoch: 1).replacingOccurrences(of: " ", with: ""))\n")
+        #expect(a.readLines(1).first?.hasPrefix("ERR TOPOLOGY") == true, "a stale map is refused")
+    }
+}

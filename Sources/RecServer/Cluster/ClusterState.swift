@@ -11,11 +11,20 @@ public final class ClusterState: Sendable {
     public let myID: String
     private let current: Mutex<ClusterMap>
     let path: String
+    /// Writes are refused while fewer replicas of the slot are in the set.
+    public let minReplicasToWrite: Int
+    let replicaTimeoutMs: Int
+    private let links = Mutex<[String: ReplicaLink]>([:])
+    /// Replicas that failed a forwarded write: out of the set, so the
+    /// primary keeps serving without them, until a new map.
+    private let left = Mutex<Set<String>>([])
 
     public static let fileName = "cluster.json"
 
-    public init(map: ClusterMap, me: String, dataDir: String) {
+    public init(map: ClusterMap, me: String, dataDir: String, minReplicasToWrite: Int = 0, replicaTimeoutMs: Int = 500) {
         self.me = me
+        self.minReplicasToWrite = minReplicasToWrite
+        self.replicaTimeoutMs = replicaTimeoutMs
         myID = ClusterMap.nodeID(me)
         path = dataDir + "/" + ClusterState.fileName
         var map = map
@@ -32,7 +41,8 @@ public final class ClusterState: Sendable {
         let map = try ClusterMap.parse(bytes)
         let me = config.clusterAnnounce.isEmpty ? "\(config.bind):\(config.port)" : config.clusterAnnounce
         try? FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
-        return ClusterState(map: map, me: me, dataDir: config.dataDir)
+        return ClusterState(map: map, me: me, dataDir: config.dataDir, minReplicasToWrite: config.minReplicasToWrite,
+                            replicaTimeoutMs: config.clusterReplicaTimeoutMs)
     }
 
     public var map: ClusterMap { current.withLock { $0 } }
@@ -47,7 +57,53 @@ public final class ClusterState: Sendable {
             EventLog.syncDirectory(of: path)
             m = map
         }
+        // A new map is a new set: every replica it names is tried again.
+        left.withLock { $0.removeAll() }
     }
+
+    /// The replicas of `slot`'s shard still in the set, when this node is
+    /// its primary (else none: only a primary forwards).
+    func replicas(ofSlot slot: Int) -> [String] {
+        let named = current.withLock { m -> [String] in
+            guard let shard = m.shard(ofSlot: slot), shard.primary == me else { return [] }
+            return shard.replicas.filter { $0 != me }
+        }
+        guard !named.isEmpty else { return [] }
+        let out = left.withLock { l in named.filter { !l.contains($0) } }
+        return out
+    }
+
+    /// Refuses a write to `slot` while fewer than `min-replicas-to-write`
+    /// of its replicas are in the set.
+    func checkWritable(slot: Int) throws(CommandError) {
+        guard minReplicasToWrite > 0 else { return }
+        let n = replicas(ofSlot: slot).count
+        if n < minReplicasToWrite {
+            throw CommandError(code: "NOREPLICAS", message: "\(n) replicas of slot \(slot) in sync, min-replicas-to-write is \(minReplicasToWrite)")
+        }
+    }
+
+    /// Sends a write this node applied to every replica of its slot still
+    /// in the set, and returns once each answered; a replica that fails
+    /// leaves the set (logged, and in INFO) and the write stands.
+    func forward(slot: Int, _ args: [[UInt8]]) {
+        for address in replicas(ofSlot: slot) {
+            let link = links.withLock { l -> ReplicaLink in
+                if let existing = l[address] { return existing }
+                let made = ReplicaLink(address: address, timeoutMs: replicaTimeoutMs)
+                l[address] = made
+                return made
+            }
+            do { try link.send(args) } catch {
+                left.withLock { _ = $0.insert(address) }
+                Log.warn("replica_left", ["replica": address, "slot": slot, "error": "\(error)",
+                                          "detail": "writes go on without it until a new cluster map"])
+            }
+        }
+    }
+
+    /// Replicas that left the set since the map was installed.
+    public var replicasLeft: [String] { left.withLock { $0.sorted() } }
 
     enum Route {
         case here

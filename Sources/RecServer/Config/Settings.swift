@@ -164,6 +164,10 @@ public enum Settings {
             c.clusterAnnounce = v
             return nil
         },
+        Setting(name: "min-replicas-to-write", defaultValue: "0", help: "a primary refuses writes while fewer of the slot's replicas are in sync",
+                apply: int(0...100) { $0.minReplicasToWrite = $1 }),
+        Setting(name: "cluster-replica-timeout", defaultValue: "500", help: "milliseconds a replica may take to log a forwarded write before it leaves the set",
+                apply: int(10...600_000) { $0.clusterReplicaTimeoutMs = $1 }),
         Setting(name: "max-k", defaultValue: "1000", help: "largest k a query may ask for",
                 apply: int(1...100_000) { $0.maxK = $1 }),
         Setting(name: "loglevel", defaultValue: "info", help: "debug, info, warn or error") { c, v in

@@ -15,6 +15,9 @@ struct ClientState {
     var transactionFailed = false
     /// READONLY: per-user reads may be served by a replica of their slot.
     var readOnly = false
+    /// A primary's replication link (`CLUSTER REPLICATING`): its writes
+    /// are applied here whatever the slot, and not forwarded again.
+    var replicationLink = false
 
     init(record: ClientRecord, authenticated: Bool) {
         self.record = record

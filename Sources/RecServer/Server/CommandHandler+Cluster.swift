@@ -26,6 +26,16 @@ extension CommandHandler {
         return false
     }
 
+    /// Before a per-user write: the slot's primary refuses it while too few
+    /// replicas are in sync. Returns the slot to forward to afterwards, or
+    /// nil (standalone, or a write that came over a replication link).
+    func replicationSlot(_ user: UnsafeBufferPointer<UInt8>) throws(CommandError) -> Int? {
+        guard let cluster, !replicating else { return nil }
+        let slot = KeySlot.of(user)
+        try cluster.checkWritable(slot: slot)
+        return slot
+    }
+
     func runCluster(_ command: Command, _ request: Request, _ encoder: ReplyEncoder, _ out: inout [UInt8],
                     _ client: inout ClientState) throws(CommandError) -> Action {
         guard let cluster else {
@@ -43,6 +53,9 @@ extension CommandHandler {
             client.readOnly = false
             encoder.status("OK", into: &out)
         case .asking:
+            encoder.status("OK", into: &out)
+        case .cluster where request.count == 2 && ByteParsing.equalsLowercase(request[1], "replicating"):
+            client.replicationLink = true
             encoder.status("OK", into: &out)
         default:
             try clusterCommand(request, cluster, encoder, &out)
@@ -117,7 +130,7 @@ extension CommandHandler {
             Log.info("cluster_topology", ["epoch": cluster.map.epoch])
             encoder.status("OK", into: &out)
         default:
-            throw CommandError(code: "SYNTAX", message: "CLUSTER takes SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT key or SETTOPOLOGY json")
+            throw CommandError(code: "SYNTAX", message: "CLUSTER takes SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT key, SETTOPOLOGY json or REPLICATING")
         }
     }
 }

@@ -29,7 +29,13 @@ extension CommandHandler {
             }
             try requireId(request[1], "user")
             try requireId(request[2], "item")
+            let slot = try replicationSlot(request[1])
             logTicket = try live.record(user: Array(request[1]), event)
+            if let slot, let cluster {
+                // The replicas get the time and quantity this node resolved.
+                cluster.forward(slot: slot, [Array("EVENT".utf8), Array(request[1]), Array(request[2]), Array(request[3]),
+                                             Array("ts=\(event.time)".utf8), Array("qty=\(event.quantity)".utf8)])
+            }
             if let experiment {
                 let v = withMember(request[1]) { experiment.variant(for: $0) }
                 stats.experiments.add(experiment.name, v.name) { c in
@@ -58,14 +64,21 @@ extension CommandHandler {
             // Off the loop: the suppression list, the log append and the
             // log's rewrite each wait for the disk.
             let user = Array(request[1])
+            let slot = try replicationSlot(request[1])
+            let cluster = self.cluster
             return .deferred {
-                Result { () throws(CommandError) in try live.forget(user: user) }.map { "" }
+                Result { () throws(CommandError) in
+                    try live.forget(user: user)
+                    if let slot { cluster?.forward(slot: slot, [Array("FORGET".utf8), user]) }
+                }.map { "" }
             }
         case .alias:
             try requireId(request[1], "visitor")
             try requireId(request[2], "member")
             guard !request[1].elementsEqual(request[2]) else { throw .syntax("ALIAS needs two different ids") }
+            let slot = try replicationSlot(request[1])
             logTicket = try live.alias(from: Array(request[1]), to: Array(request[2]))
+            if let slot, let cluster { cluster.forward(slot: slot, [Array("ALIAS".utf8), Array(request[1]), Array(request[2])]) }
             encoder.status("OK", into: &out)
         case .reload:
             var dir: String?

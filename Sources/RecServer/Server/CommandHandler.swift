@@ -32,6 +32,8 @@ final class CommandHandler {
     let live: LiveService?
     /// The cluster map and this node's place in it; nil when standalone.
     let cluster: ClusterState?
+    /// The current command came over a primary's replication link.
+    var replicating = false
     /// The log ticket of the latest write (EVENT, ITEM, ALIAS): the loop
     /// holds the connection's replies until the log has it on disk, then
     /// clears it.
@@ -114,7 +116,10 @@ final class CommandHandler {
             encoder.error(e.code, e.message, into: &out)
             return .keepOpen
         }
-        if let cluster, command.isPerUser, !redirected(command, request, cluster, encoder, &out, &client) { return .keepOpen }
+        if let cluster, command.isPerUser, !client.replicationLink, !redirected(command, request, cluster, encoder, &out, &client) {
+            return .keepOpen
+        }
+        replicating = client.replicationLink
         if client.queued != nil, let action = queue(command, request, encoder, &out, &client) { return action }
         client.record.lastCommand.store(command.rawValue, ordering: .relaxed)
         wantsMeta = false

@@ -106,6 +106,8 @@ enum InfoReport {
             lines.append("cluster_myself:\(cluster.me)")
             let mine = map.shards.filter { $0.primary == cluster.me }.flatMap(\.slots).reduce(0) { $0 + $1.count }
             lines.append("cluster_slots_served:\(mine)")
+            lines.append("cluster_replicas_left:\(cluster.replicasLeft.joined(separator: ","))")
+            lines.append("min_replicas_to_write:\(cluster.minReplicasToWrite)")
         }
         lines.append("")
         lines.append("# Commandstats")

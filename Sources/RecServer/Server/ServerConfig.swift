@@ -49,6 +49,10 @@ public struct ServerConfig: Sendable {
     public var clusterConfig = ""
     /// This node's address in the map; empty: bind:port.
     public var clusterAnnounce = ""
+    /// A primary refuses writes while fewer replicas are in sync (Redis's setting).
+    public var minReplicasToWrite = 0
+    /// How long a replica may take to answer a forwarded write.
+    public var clusterReplicaTimeoutMs = 500
     /// Saved snapshots SAVE keeps in data-dir/snapshots (the current one always stays).
     public var snapshotKeep = 3
     /// Share of the vector score in `REC mode=hybrid`.
