@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# EVENT throughput (per-user writes, what a cluster partitions) of one
+# standalone recd and of three cluster nodes, without and with the ring of
+# replicas: every server on CPU 0, redis-benchmark (-c 50, --cluster for the
+# cluster) on CPU 1. Alternated RUNS times.
+#
+#   Benchmarks/cluster-throughput.sh [snapshot] [runs] [requests]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SNAPSHOT=${1:-/tmp/retail} RUNS=${2:-3} N=${3:-100000}
+RECD=.build/release/recd
+command -v redis-benchmark > /dev/null || { echo "needs redis-benchmark: apt-get install redis-tools" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$work"' EXIT
+ports=(7451 7452 7453)
+python3 - "$work" <<'PY'
+import json, sys
+ports, ranges = [7451, 7452, 7453], [(0, 5460), (5461, 10922), (10923, 16383)]
+for name, ring in (("plain", False), ("ring", True)):
+    shards = [{"slots": [[a, b]], "primary": f"127.0.0.1:{ports[i]}",
+               "replicas": [f"127.0.0.1:{ports[(i + 1) % 3]}"] if ring else []} for i, (a, b) in enumerate(ranges)]
+    open(f"{sys.argv[1]}/{name}.json", "w").write(json.dumps({"epoch": 1, "shards": shards}))
+PY
+wait_up() { for _ in $(seq 1 100); do redis-cli -p "$1" PING > /dev/null 2>&1 && return; sleep 0.1; done; }
+rate() { grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1; }
+run() {  # $1: standalone | plain | ring
+  local pids=() r
+  rm -rf "$work"/d*
+  if [ "$1" = standalone ]; then
+    taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d0" --port ${ports[0]} --threads 1 --similarity cosine --loglevel warn & pids+=($!)
+    wait_up ${ports[0]}
+    r=$(taskset -c 1 redis-benchmark -p ${ports[0]} -c 50 -n "$N" -r 100000 -q EVENT u__rand_int__ 85123A view 2>&1 | tr '\r' '\n' | rate)
+  else
+    for p in "${ports[@]}"; do
+      taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d$p" --port "$p" --threads 1 --similarity cosine --loglevel warn \
+        --cluster-config "$work/$1.json" --cluster-announce "127.0.0.1:$p" & pids+=($!)
+    done
+    for p in "${ports[@]}"; do wait_up "$p"; done
+    r=$(taskset -c 1 redis-benchmark --cluster -p ${ports[0]} -c 50 -n "$N" -r 100000 -q EVENT "{tag}u__rand_int__" 85123A view 2>&1 | tr '\r' '\n' | rate)
+  fi
+  kill "${pids[@]}"; wait "${pids[@]}" 2> /dev/null
+  echo "$r"
+}
+for i in $(seq 1 "$RUNS"); do
+  for mode in standalone plain ring; do echo "run $i $mode: $(run $mode) EVENT/s"; done
+done
