@@ -115,6 +115,16 @@ import RecTestSupport
             if clients[(owner + 1) % 3].readLines(1).first?.hasPrefix("ERR MOVED \(slot) ") != true { misplaced.append("user\(n) elsewhere") }
         }
         #expect(misplaced.isEmpty, "\(misplaced.prefix(10))")
+        // A catalog change sent to one node reaches every node.
+        clients[2].send("SIM B k=3 instock=1\n")
+        #expect(clients[2].readLines(1).first?.contains(" A ") == true)
+        clients[0].send("ITEM A instock=0\n")
+        #expect(clients[0].readLines(1) == ["OK"])
+        for c in clients {
+            c.send("SIM B k=3 instock=1\n")
+            let line = c.readLines(1).first ?? ""
+            #expect(line.hasPrefix("OK") && !line.contains(" A "), "ITEM reached every node: \(line)")
+        }
         clients.removeAll()
         if let cli = ClientLibraryTests.redisCLI {
             let far = (0..<300).first { KeySlot.of("user\($0)") > 10922 }!

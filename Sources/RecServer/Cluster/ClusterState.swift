@@ -88,17 +88,32 @@ public final class ClusterState: Sendable {
     /// leaves the set (logged, and in INFO) and the write stands.
     func forward(slot: Int, _ args: [[UInt8]]) {
         for address in replicas(ofSlot: slot) {
-            let link = links.withLock { l -> ReplicaLink in
-                if let existing = l[address] { return existing }
-                let made = ReplicaLink(address: address, timeoutMs: replicaTimeoutMs)
-                l[address] = made
-                return made
-            }
-            do { try link.send(args) } catch {
+            do { try link(address).send(args) } catch {
                 left.withLock { _ = $0.insert(address) }
                 Log.warn("replica_left", ["replica": address, "slot": slot, "error": "\(error)",
                                           "detail": "writes go on without it until a new cluster map"])
             }
+        }
+    }
+
+    /// Sends a catalog change this node applied to every other node of the
+    /// map (all of them serve the catalog); one that fails is logged and
+    /// left to the operator (its catalog lags until it gets the change).
+    func broadcast(_ args: [[UInt8]]) {
+        for address in map.nodes where address != me {
+            do { try link(address).send(args) } catch {
+                Log.warn("catalog_broadcast_failed", ["node": address, "error": "\(error)",
+                                                      "detail": "send the ITEM to that node again"])
+            }
+        }
+    }
+
+    private func link(_ address: String) -> ReplicaLink {
+        links.withLock { l -> ReplicaLink in
+            if let existing = l[address] { return existing }
+            let made = ReplicaLink(address: address, timeoutMs: replicaTimeoutMs)
+            l[address] = made
+            return made
         }
     }
 

@@ -5,10 +5,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// A primary's connection to one replica: per-user writes are sent as the
-/// commands themselves (RESP) and the primary acknowledges its client only
-/// after the replica answered, so a replica promoted by a new epoch holds
-/// every acknowledged write. The connection first says `CLUSTER
+/// A node's connection to another: a primary's per-user writes to its
+/// replicas, and catalog changes (ITEM) to every node, sent as the commands
+/// themselves (RESP); the client is acknowledged only after the other node
+/// answered, so a replica promoted by a new epoch holds every acknowledged
+/// write. The connection first says `CLUSTER
 /// REPLICATING`, so the replica applies writes for slots it does not own.
 /// One request at a time; connect and reply are bounded by `timeout`.
 final class ReplicaLink: Sendable {

@@ -59,6 +59,7 @@ extension CommandHandler {
                 }
             }
             logTicket = try live.item(patch)
+            if let cluster, !replicating { cluster.broadcast((0..<request.count).map { Array(request[$0]) }) }
             encoder.status("OK", into: &out)
         case .forget:
             // Off the loop: the suppression list, the log append and the
