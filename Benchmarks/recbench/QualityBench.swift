@@ -132,15 +132,7 @@ enum QualityBench {
                 if keep < items.count { test[u] = Set(items[keep...]) }
             }
         }
-        var train = EventTable()
-        train.users = events.users
-        train.items = events.items
-        train.reserve(events.count)
-        for e in 0..<events.count where !test[Int(events.user[e])].contains(events.item[e]) {
-            train.append(user: events.user[e], item: events.item[e], type: events.type[e], time: events.time[e],
-                         quantity: events.quantity[e])
-        }
-        return (train, test)
+        return (events.withoutHeldOut(test), test)
     }
 
     static func evaluate(_ index: RecIndex, testUsers: [Int], test: [Set<UInt32>], users: ByteInterner, k: Int,

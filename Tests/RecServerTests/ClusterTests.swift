@@ -323,3 +323,24 @@ extension ClusterTests {
         #expect(misplaced == 0, "\(misplaced) users not on their slot's primary")
     }
 }
+
+extension ClusterTests {
+    /// A replica serves the reads of its slots on a READONLY connection;
+    /// writes still go to the primary.
+    @Test func readonly_LetsAReplicaServeReads_NotWrites() throws {
+        let dataDir = Fixtures.directory([:])
+        let map = try ClusterMap.parse(Array("""
+        {"epoch": 1, "shards": [{"slots": [[0, 16383]], "primary": "127.0.0.1:7102", "replicas": ["127.0.0.1:7101"]}]}
+        """.utf8))
+        let live = try LiveService.start(LiveTests.config(snapshot: Fixtures.tinySnapshotDirectory(), dataDir: dataDir))
+        let server = try TestServer(live: live, cluster: ClusterState(map: map, me: "127.0.0.1:7101", dataDir: dataDir))
+        let c = try server.connect()
+        c.send("REC u1 k=1\nREADONLY\nREC u1 k=1\nEVENT u1 C view\nREADWRITE\nREC u1 k=1\n")
+        let r = c.readLines(6)
+        #expect(r[0].hasPrefix("ERR MOVED \(KeySlot.of("u1")) 127.0.0.1:7102"), "\(r[0])")
+        // u1 has A and B: C = cos(A, C) + cos(B, C) = 1/sqrt(6) + 2/sqrt(6).
+        #expect(r[1] == "OK" && r[2] == "OK C 1.22474", "\(r)")
+        #expect(r[3].hasPrefix("ERR MOVED"), "a write on a READONLY connection still moves: \(r[3])")
+        #expect(r[4] == "OK" && r[5].hasPrefix("ERR MOVED"))
+    }
+}

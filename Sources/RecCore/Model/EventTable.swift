@@ -89,3 +89,18 @@ public struct EventTable: Sendable {
         append(user: uid, item: iid, type: t, time: ts, quantity: q)
     }
 }
+
+extension EventTable {
+    /// This table without each user's events on the items `held[user]`
+    /// names (a holdout's training set); ids stay as they are.
+    public func withoutHeldOut(_ held: [Set<UInt32>]) -> EventTable {
+        var train = EventTable()
+        train.users = users
+        train.items = items
+        train.reserve(count)
+        for e in 0..<count where Int(user[e]) >= held.count || !held[Int(user[e])].contains(item[e]) {
+            train.append(user: user[e], item: item[e], type: type[e], time: time[e], quantity: quantity[e])
+        }
+        return train
+    }
+}

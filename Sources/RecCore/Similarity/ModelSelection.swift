@@ -150,15 +150,7 @@ public enum ModelSelection {
             held[Int(u)] = items
             test.append((u, items))
         }
-        var train = EventTable()
-        train.users = events.users
-        train.items = events.items
-        train.reserve(events.count)
-        for e in 0..<events.count where !held[Int(events.user[e])].contains(events.item[e]) {
-            train.append(user: events.user[e], item: events.item[e], type: events.type[e], time: events.time[e],
-                         quantity: events.quantity[e])
-        }
-        return (train, test)
+        return (events.withoutHeldOut(held), test)
     }
 
     /// Mean nDCG@10 of REC's scoring with `neighbors` over the held-out users.
