@@ -83,13 +83,21 @@ import Glibc
         return (process.terminationReason == .exit ? process.terminationStatus : -1, output)
     }
 
-    /// recd on the sample shop, with ALS item vectors, a fresh data dir and
-    /// no password; `body` gets its port.
+    /// recd on the sample shop, with ALS item vectors (in place: its
+    /// background stage done), a fresh data dir and no password; `body`
+    /// gets its port.
     static func withRecd(_ body: (Int) throws -> Void) throws {
         let port = freePort()
         let recd = try LiveTests.spawnRecd(["--snapshot", repo + "/config/sample", "--data-dir", Fixtures.directory([:]),
                                             "--als-factors", "8"], port: port)
         defer { recd.terminate(); recd.waitUntilExit() }
+        // The vectors are learned in the background stage: wait for it.
+        let c = try TestClient(port: port)
+        for _ in 0..<400 {
+            c.send("INFO index\n")
+            if c.readLines(1).first?.contains("build_stage:tuned") == true { break }
+            usleep(50_000)
+        }
         try body(port)
     }
 

@@ -81,7 +81,7 @@ public enum Settings {
                 apply: int(1...10_000) { $0.build.hnswEfConstruction = $1 }),
         Setting(name: "hnsw-ef", defaultValue: "100", help: "HNSW candidates per query (ef= overrides), 0 = exact scan",
                 apply: int(0...10_000) { $0.hnswEf = $1 }),
-        Setting(name: "als-factors", defaultValue: "0", help: "learn item vectors (ALS) when a snapshot has no embeddings, 0 = off",
+        Setting(name: "als-factors", defaultValue: "32", help: "learn item vectors (ALS, in the background stage) when a snapshot has no embeddings, 0 = off",
                 apply: int(0...1024) { $0.build.alsFactors = $1 }),
         Setting(name: "als-iterations", defaultValue: "10", help: "ALS sweeps",
                 apply: int(1...1000) { $0.build.alsIterations = $1 }),

@@ -252,19 +252,23 @@ public final class LiveService: Sendable {
         return .success(dir)
     }
 
-    /// Stage of the served model: "tuning" while `similarity auto` still
-    /// serves the first stage, then "tuned" (or "single" for a pinned model).
+    /// Stage of the served model: "tuning" while the first stage serves and
+    /// the background stage builds, then "tuned" ("single" when one build
+    /// is all there is: a pinned model and no vectors to learn).
     public let buildStage = Mutex("single")
 
-    /// The staged build of `similarity auto`: the snapshot serves at once
-    /// with the first stage (cosine, built as fast as ever) while the model
-    /// selection (`ModelSelection`) and the chosen model are built here in
-    /// the background and swapped in, unless a RELOAD or SAVE switched
-    /// snapshots meanwhile (its own tuning then follows).
+    /// The staged build: the snapshot serves at once with the first stage
+    /// (`ServerConfig.firstStage`, built as fast as ever) while the model
+    /// selection of `similarity auto` (`ModelSelection`), the chosen model
+    /// and learned item vectors are built here in the background and
+    /// swapped in, unless a RELOAD or SAVE switched snapshots meanwhile (its
+    /// own stages then follow).
     func tuneInBackground() {
-        guard config.build.similarity == .auto else { return }
-        let generation = live.generation
         let dir = currentSnapshot
+        let learnsVectors = config.build.alsFactors > 0
+            && !["embeddings.tsv", "embeddings.f32"].contains { FileManager.default.fileExists(atPath: dir + "/" + $0) }
+        guard config.build.similarity == .auto || learnsVectors else { return }
+        let generation = live.generation
         buildStage.withLock { $0 = "tuning" }
         DispatchQueue.global(qos: .utility).async { [self] in
             let start = ContinuousClock.now

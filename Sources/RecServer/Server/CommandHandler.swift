@@ -329,7 +329,10 @@ final class CommandHandler {
     }
 
     func noVectors() -> CommandError {
-        CommandError(code: "NOVECTORS", message: "no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)")
+        if config.build.alsFactors > 0, live?.buildStage.withLock({ $0 }) == "tuning" {
+            return CommandError(code: "NOVECTORS", message: "item vectors are being learned in the background (INFO build_stage:tuning); try again when it says tuned")
+        }
+        return CommandError(code: "NOVECTORS", message: "no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (set als-factors, e.g. 32)")
     }
 
     /// `AUTH [default] password`: constant-time comparison, so response time

@@ -22,7 +22,14 @@ public struct ServerConfig: Sendable {
     /// Shards for builds while serving (RELOAD, SAVE); 0 means half the cores.
     public var reloadShards = 0
     /// Index build settings (shards, neighbours, similarity, decay, weights).
-    public var build = BuildConfig()
+    /// The library's build settings, except that a server learns item
+    /// vectors (ALS, 32 factors) for snapshots without embeddings, in the
+    /// background stage, so VSIM and hybrid work on every snapshot.
+    public var build: BuildConfig = {
+        var b = BuildConfig()
+        b.alsFactors = 32
+        return b
+    }()
     /// Framing limits: line length, request size, argument count.
     public var limits = RequestLimits()
     /// Connections beyond this many get an error and are closed.
@@ -73,11 +80,13 @@ public struct ServerConfig: Sendable {
         return snapshot.lastIndex(of: "/").map { String(snapshot[..<$0]) } ?? "."
     }
 
-    /// What serves first under `similarity auto` (the tuned model follows,
-    /// `LiveService.tuneInBackground`): cosine; else the configured build.
+    /// What serves first, as fast as a build can be: cosine for `similarity
+    /// auto`, no learned vectors; the configured build follows in the
+    /// background (`LiveService.tuneInBackground`).
     public var firstStage: ServerConfig {
         var c = self
         if c.build.similarity == .auto { c.build.similarity = .cosine }
+        c.build.alsFactors = 0
         return c
     }
 
