@@ -34,8 +34,8 @@ import RecTestSupport
         let c = try server.connect()
         c.send("VLIKE A\nREC u1 mode=hybrid\n")
         #expect(c.readLines(2) == [
-            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)",
-            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (try --als-factors 16)",
+            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (set als-factors, e.g. 32)",
+            "ERR NOVECTORS no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (set als-factors, e.g. 32)",
         ])
     }
 }

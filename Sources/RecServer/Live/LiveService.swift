@@ -52,7 +52,7 @@ public final class LiveService: Sendable {
         }
         let suppressions = Suppressions(dataDir: config.dataDir)
         let index: RecIndex
-        do { index = try Daemon.buildIndex(config.firstStage, directory: manifest.snapshot, suppressed: suppressions.all) } catch {
+        do { index = try Daemon.buildIndex(config.firstStage(atStart: true), directory: manifest.snapshot, suppressed: suppressions.all) } catch {
             throw .snapshot(error)
         }
         Allocator.returnFreedMemory()
@@ -90,7 +90,7 @@ public final class LiveService: Sendable {
         let live = LiveStore(dataDir: config.dataDir, index: index, state: state, log: opened.0, manifest: manifest,
                              suppressions: suppressions)
         let service = LiveService(config: config, live: live, replaySkipped: skipped)
-        service.tuneInBackground()
+        service.tuneInBackground(atStart: true)
         return service
     }
 
@@ -207,7 +207,7 @@ public final class LiveService: Sendable {
             finish(start, ok: false, detail: error.description)
             return .failure(CommandError(code: "RELOAD", message: "\(error.description); the old index keeps serving"))
         }
-        let index = Daemon.buildIndex(backgroundBuild.firstStage, snapshot: snapshot, directory: dir)
+        let index = Daemon.buildIndex(backgroundBuild.firstStage(atStart: false), snapshot: snapshot, directory: dir)
         let dropped: Int
         do { dropped = try live.switchTo(snapshot: dir, events: snapshot.events, index: index) } catch {
             finish(start, ok: false, detail: error.message)
@@ -241,7 +241,7 @@ public final class LiveService: Sendable {
             return .failure(.storage("\(error)"))
         }
         let index: RecIndex
-        do { index = try Daemon.buildIndex(backgroundBuild.firstStage, directory: dir, suppressed: suppressions.all) } catch {
+        do { index = try Daemon.buildIndex(backgroundBuild.firstStage(atStart: false), directory: dir, suppressed: suppressions.all) } catch {
             return .failure(CommandError(code: "SAVE", message: "saved \(dir) but cannot load it back: \(error.description); the old snapshot stays current"))
         }
         do { try live.switchToSaved(dir, covers: input.mark, index: index, keep: config.snapshotKeep) } catch {
@@ -258,14 +258,14 @@ public final class LiveService: Sendable {
     public let buildStage = Mutex("single")
 
     /// The staged build: the snapshot serves at once with the first stage
-    /// (`ServerConfig.firstStage`, built as fast as ever) while the model
+    /// (`ServerConfig.firstStage`) while the model
     /// selection of `similarity auto` (`ModelSelection`), the chosen model
     /// and learned item vectors are built here in the background and
     /// swapped in, unless a RELOAD or SAVE switched snapshots meanwhile (its
     /// own stages then follow).
-    func tuneInBackground() {
+    func tuneInBackground(atStart: Bool = false) {
         let dir = currentSnapshot
-        let learnsVectors = config.build.alsFactors > 0
+        let learnsVectors = atStart && config.build.alsFactors > 0
             && !["embeddings.tsv", "embeddings.f32"].contains { FileManager.default.fileExists(atPath: dir + "/" + $0) }
         guard config.build.similarity == .auto || learnsVectors else { return }
         let generation = live.generation

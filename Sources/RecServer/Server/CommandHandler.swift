@@ -329,7 +329,7 @@ final class CommandHandler {
     }
 
     func noVectors() -> CommandError {
-        if config.build.alsFactors > 0, live?.buildStage.withLock({ $0 }) == "tuning" {
+        if config.build.alsFactors > 0, live?.buildStage.withLock({ $0 }) == "tuning", view.index.vectors == nil {
             return CommandError(code: "NOVECTORS", message: "item vectors are being learned in the background (INFO build_stage:tuning); try again when it says tuned")
         }
         return CommandError(code: "NOVECTORS", message: "no item vectors: the snapshot has no embeddings.tsv or embeddings.f32 and als-factors is 0 (set als-factors, e.g. 32)")

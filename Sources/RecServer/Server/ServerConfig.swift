@@ -80,13 +80,15 @@ public struct ServerConfig: Sendable {
         return snapshot.lastIndex(of: "/").map { String(snapshot[..<$0]) } ?? "."
     }
 
-    /// What serves first, as fast as a build can be: cosine for `similarity
-    /// auto`, no learned vectors; the configured build follows in the
-    /// background (`LiveService.tuneInBackground`).
-    public var firstStage: ServerConfig {
+    /// What serves first: cosine for `similarity auto`; the configured
+    /// build follows in the background (`LiveService.tuneInBackground`).
+    /// At start, when nothing serves yet, learned vectors wait for the
+    /// background stage too; a RELOAD or SAVE learns them in its own build
+    /// (the old index serves meanwhile), so VSIM never loses its vectors.
+    public func firstStage(atStart: Bool) -> ServerConfig {
         var c = self
         if c.build.similarity == .auto { c.build.similarity = .cosine }
-        c.build.alsFactors = 0
+        if atStart { c.build.alsFactors = 0 }
         return c
     }
 
