@@ -18,7 +18,7 @@ import RecTestSupport
         let dir = Fixtures.directory([:])
         let (log, replay) = try EventLog.open(path: dir + "/events.log", policy: .always)
         #expect(replay.records.isEmpty && replay.damage == nil)
-        for (n, r) in Self.sampleRecords().enumerated() { try log.append(r, sequence: UInt64(n + 1)) }
+        for (n, r) in Self.sampleRecords().enumerated() { _ = try log.append(r, sequence: UInt64(n + 1)) }
         let (_, again) = try EventLog.open(path: dir + "/events.log", policy: .no)
         #expect(again.records == Self.sampleRecords())
         #expect(again.damage == nil)
@@ -28,7 +28,7 @@ import RecTestSupport
         let path = Fixtures.directory([:]) + "/events.log"
         do {
             let (log, _) = try EventLog.open(path: path, policy: .always)
-            for (n, r) in Self.sampleRecords().enumerated() { try log.append(r, sequence: UInt64(n + 1)) }
+            for (n, r) in Self.sampleRecords().enumerated() { _ = try log.append(r, sequence: UInt64(n + 1)) }
         }
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
         // Cut the last record in half, as a crash mid-write would.
@@ -38,7 +38,7 @@ import RecTestSupport
         #expect(replay.damage?.contains("torn record") == true)
         #expect(replay.damage?.contains("4 records kept") == true)
         // Appends continue after the last good record and replay cleanly.
-        try log.append(.forget(user: Array("u9".utf8)), sequence: 9)
+        _ = try log.append(.forget(user: Array("u9".utf8)), sequence: 9)
         let (_, after) = try EventLog.open(path: path, policy: .no)
         #expect(after.records == Array(Self.sampleRecords().dropLast()) + [.forget(user: Array("u9".utf8))])
         #expect(after.damage == nil)
@@ -49,7 +49,7 @@ import RecTestSupport
         let path = Fixtures.directory([:]) + "/events.log"
         do {
             let (log, _) = try EventLog.open(path: path, policy: .always)
-            for (n, r) in Self.sampleRecords().enumerated() { try log.append(r, sequence: UInt64(n + 1)) }
+            for (n, r) in Self.sampleRecords().enumerated() { _ = try log.append(r, sequence: UInt64(n + 1)) }
         }
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count - 3] ^= 0x40  // inside the last record's payload
@@ -67,9 +67,9 @@ import RecTestSupport
     @Test func rewrite_ReplacesTheContentsAtomically() throws {
         let path = Fixtures.directory([:]) + "/events.log"
         let (log, _) = try EventLog.open(path: path, policy: .always)
-        for (n, r) in Self.sampleRecords().enumerated() { try log.append(r, sequence: UInt64(n + 1)) }
+        for (n, r) in Self.sampleRecords().enumerated() { _ = try log.append(r, sequence: UInt64(n + 1)) }
         try log.rewrite([EventLog.Entry(7, .forget(user: Array("x".utf8)))])
-        try log.append(.forget(user: Array("y".utf8)), sequence: 8)
+        _ = try log.append(.forget(user: Array("y".utf8)), sequence: 8)
         let (_, replay) = try EventLog.open(path: path, policy: .no)
         #expect(replay.entries == [EventLog.Entry(7, .forget(user: Array("x".utf8))), EventLog.Entry(8, .forget(user: Array("y".utf8)))])
     }
@@ -89,7 +89,7 @@ import RecTestSupport
         let (log, replay) = try EventLog.open(path: path, policy: .always)
         #expect(replay.entries.map(\.sequence) == [1, 2])
         #expect(replay.records == Array(Self.sampleRecords().prefix(2)))
-        try log.append(.forget(user: Array("z".utf8)), sequence: 3)
+        _ = try log.append(.forget(user: Array("z".utf8)), sequence: 3)
         let (_, again) = try EventLog.open(path: path, policy: .no)
         #expect(again.entries.map(\.sequence) == [1, 2, 3])
         #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8), as: UTF8.self) == "RECDLOG2")

@@ -150,13 +150,13 @@ import RecTestSupport
         let snapshot = Fixtures.tinySnapshotDirectory(), dataDir = Fixtures.directory([:])
         do {
             let (log, _) = try EventLog.open(path: dataDir + "/events.log", policy: .always)
-            try log.append(.event(user: Array("bad1".utf8), LiveEvent(item: Array("A".utf8), type: .view, time: -9_223_372_036_854_775_807)), sequence: 1)
-            try log.append(.event(user: Array("good".utf8), LiveEvent(item: Array("A".utf8), type: .purchase, time: Fixtures.t0)), sequence: 2)
-            try log.append(.event(user: Array("bad2".utf8), LiveEvent(item: Array("B".utf8), type: .purchase, time: Int64.max)), sequence: 3)
-            try log.append(.event(user: Array("bad3".utf8), LiveEvent(item: Array("B".utf8), type: .purchase, time: Fixtures.t0, quantity: .infinity)), sequence: 4)
+            _ = try log.append(.event(user: Array("bad1".utf8), LiveEvent(item: Array("A".utf8), type: .view, time: -9_223_372_036_854_775_807)), sequence: 1)
+            _ = try log.append(.event(user: Array("good".utf8), LiveEvent(item: Array("A".utf8), type: .purchase, time: Fixtures.t0)), sequence: 2)
+            _ = try log.append(.event(user: Array("bad2".utf8), LiveEvent(item: Array("B".utf8), type: .purchase, time: Int64.max)), sequence: 3)
+            _ = try log.append(.event(user: Array("bad3".utf8), LiveEvent(item: Array("B".utf8), type: .purchase, time: Fixtures.t0, quantity: .infinity)), sequence: 4)
             var patch = ItemPatch(item: Array("A".utf8))
             patch.price = .nan
-            try log.append(.item(patch), sequence: 5)
+            _ = try log.append(.item(patch), sequence: 5)
         }
         let (live, server) = try Self.liveServer(snapshot: snapshot, dataDir: dataDir)
         #expect(live.replaySkipped == 4)
