@@ -25,9 +25,11 @@ enum NeighborBuilder {
         let half = shards * itemCount * ShardRows.incomingCapacity(k) * 8 <= halfProductBudget
         let positions = half ? historyPositions(histories: histories, inverted: inverted) : []
         let rows = (0..<shards).map { _ in ShardRows(itemCount: half ? itemCount : 0, k: k) }
+        let userWeights = config.scorer.userWeights(histories, itemCount: itemCount)
+        let factors = config.scorer.itemFactors(inverted: inverted, userWeights: userWeights)
         parallel(shards) { s in
             computeShard(s, of: shards, histories: histories, inverted: inverted, positions: half ? positions : nil,
-                         config: config, into: rows[s])
+                         config: config, userWeights: userWeights, factors: factors, into: rows[s])
         }
         // Merged row i holds its own (j > i) entries and every shard's incoming
         // (j < i) ones, all distinct, so its length is known before merging
@@ -126,7 +128,8 @@ enum NeighborBuilder {
     /// histories (past i when `positions` is given, else all of them), summing
     /// co-occurrence into dense accumulators, then keep the top K.
     static func computeShard(_ shard: Int, of shards: Int, histories: UserHistories, inverted: ItemUsers,
-                             positions: [UInt32]?, config: BuildConfig, into out: ShardRows) {
+                             positions: [UInt32]?, config: BuildConfig, userWeights: [Float], factors: [Float],
+                             into out: ShardRows) {
         let itemCount = inverted.itemCount
         let users = histories.userCount
         let k = config.neighbors
@@ -135,8 +138,7 @@ enum NeighborBuilder {
         let minSupport = UInt32(max(1, config.minSupport))
         let scorer = config.scorer
         let symmetric = scorer.kind.isSymmetric
-        let weighsUsers = scorer.kind.weighsUsers
-        let factors = scorer.itemFactors(inverted: inverted, histories: histories)
+        let weighsUsers = !userWeights.isEmpty
         let hasFactors = !factors.isEmpty
         // The random walk's weight and the user count side by side, so each
         // touch of item j costs one cache line, not two.
@@ -178,7 +180,7 @@ enum NeighborBuilder {
                         crecd_prefetch(hItems.baseAddress! + ahead)
                     }
                     let u = Int(iUsers[r])
-                    let a: Float = weighsUsers ? scorer.userWeight(historyLength: Int(hOff[u + 1] - hOff[u]), itemCount: itemCount) : 0
+                    let a: Float = weighsUsers ? userWeights[u] : 0
                     let from = half ? Int(pos[r]) + 1 : Int(hOff[u])
                     for h in from..<Int(hOff[u + 1]) {
                         let j = Int(hItems[h])

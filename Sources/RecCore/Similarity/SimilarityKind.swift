@@ -49,7 +49,7 @@ public enum SimilarityKind: String, Sendable, CaseIterable {
     /// Models whose score for (i, j) differs from (j, i).
     public var isSymmetric: Bool { self != .asymmetric && self != .rp3beta }
 
-    /// Whether shared users count with a weight of their own (`userWeight`),
+    /// Whether shared users count with a weight of their own (`userWeights`),
     /// not just once.
     public var weighsUsers: Bool { self == .rp3beta || self == .tfidf || self == .bm25 }
     /// Whether the score needs a per-item factor (`itemFactors`).
@@ -72,30 +72,28 @@ public struct PairScorer: Sendable {
 
     static let bm25K1 = 100.0, bm25B = 0.8
 
-    /// What each shared user adds to `walk`: 1/|I_u| for RP3beta, idf_u^2
-    /// for TF-IDF and BM25.
-    @inline(__always)
-    public func userWeight(historyLength: Int, itemCount: Int) -> Float {
-        switch kind {
-        case .rp3beta: return 1 / Float(historyLength)
-        case .tfidf, .bm25:
-            let idf = log(Double(max(1, itemCount))) - log1p(Double(historyLength))
+    /// What each user adds to `walk` for every pair they share, once per
+    /// build: 1/|I_u| for RP3beta, idf_u^2 for TF-IDF and BM25; empty for
+    /// the models that only count.
+    public func userWeights(_ histories: UserHistories, itemCount: Int) -> [Float] {
+        guard kind.weighsUsers else { return [] }
+        return (0..<histories.userCount).map { u in
+            let length = Double(histories.range(of: UInt32(u)).count)
+            if kind == .rp3beta { return Float(1 / max(1, length)) }
+            let idf = log(Double(max(1, itemCount))) - log1p(length)
             return Float(idf * idf)
-        default: return 0
         }
     }
 
-    /// TF-IDF's weighted item norms, BM25's length normalisations.
-    public func itemFactors(inverted: ItemUsers, histories: UserHistories) -> [Float] {
+    /// TF-IDF's weighted item norms, BM25's length normalisations; empty
+    /// for the other models.
+    public func itemFactors(inverted: ItemUsers, userWeights: [Float]) -> [Float] {
         let n = inverted.itemCount
         switch kind {
         case .tfidf:
             return (0..<n).map { i in
                 var sum: Float = 0
-                for r in Int(inverted.offsets[i])..<Int(inverted.offsets[i + 1]) {
-                    let u = inverted.users[r]
-                    sum += userWeight(historyLength: histories.range(of: u).count, itemCount: n)
-                }
+                for r in Int(inverted.offsets[i])..<Int(inverted.offsets[i + 1]) { sum += userWeights[Int(inverted.users[r])] }
                 return sum.squareRoot()
             }
         case .bm25:
@@ -112,7 +110,7 @@ public struct PairScorer: Sendable {
     /// Row i's score for partner j.
     /// - Parameters:
     ///   - both: users who have both items (c_ij).
-    ///   - walk: sum over those users of `userWeight`.
+    ///   - walk: sum over those users of `userWeights`.
     ///   - countI, countJ: users who have each item (c_i, c_j).
     ///   - factorI, factorJ: `itemFactors` of i and j (TF-IDF, BM25).
     ///   - users: number of users N.
