@@ -72,7 +72,7 @@ public struct ALSFactorizer: Sendable {
         let (alpha, steps) = (alpha, cgSteps)
         target.withUnsafeMutableBufferPointer { out in
             let shared = SolveShared(out: out, fixed: fixed, gram: gram, rows: rows)
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
+            BuildThreads.run(parts) { p in
                 var x = [Float](repeating: 0, count: f), r = x, d = x, ad = x
                 for row in stride(from: p, to: shared.rows.count, by: parts) {
                     ALSFactorizer.conjugateGradient(row: row, f: f, alpha: alpha, steps: steps, shared: shared,

@@ -48,7 +48,7 @@ public struct VectorIndex: Sendable {
         defer { out.deinitialize(count: parts); out.deallocate() }
         let me = self
         let slots = GraphSlots(pointer: out)
-        DispatchQueue.concurrentPerform(iterations: parts) { s in
+        BuildThreads.run(parts) { s in
             slots.pointer[s] = HNSWGraph(vectors: me, members: members[s], m: m, efConstruction: efConstruction,
                                          seed: seed &+ UInt64(s))
         }

@@ -32,7 +32,6 @@ public enum IndexBuilder {
         // The histories and the audiences both start from the events grouped by item.
         let byItem = events.groupedByItem()
         let side = SideParts()
-        let group = DispatchGroup()
         let sideCatalog = catalog
         // Each part writes its own result and phase only.
         let sideParts: [@Sendable (String) -> Void] = [
@@ -52,16 +51,14 @@ public enum IndexBuilder {
                 sideParts[part](label)
             }
         }
-        if config.shards > 1 {
-            DispatchQueue.global().async(group: group) { buildSide(" (beside histories)") }
-        }
+        let besideHistories = config.shards > 1 ? BuildThreads.spawn { buildSide(" (beside histories)") } : nil
         var purchases = Repurchase.Builder(userCount: events.users.count, itemCount: itemCount)
         let histories = stats.time("histories") {
             UserHistories(events: events, byItem: byItem, config: config,
                           purchases: &purchases)
         }
         buildSide(config.shards > 1 ? " (after histories)" : "")
-        group.wait()
+        besideHistories?.join()
         stats.phases += side.phases[0..<3].compactMap { $0 }
         let popularity = side.popularity!, rfm = side.rfm!, audiences = side.audiences!
         // The repurchase intervals need only the histories' purchase runs:
@@ -72,17 +69,14 @@ public enum IndexBuilder {
         let finishRepurchase: @Sendable (String) -> Void = { label in
             side.repurchase = side.time("repurchase" + label, at: 3) { runs.finish() }
         }
-        if config.shards > 1 {
-            DispatchQueue.global().async(group: group) { finishRepurchase(" (beside co-occurrence)") }
-        } else {
-            finishRepurchase("")
-        }
+        let besideCooccurrence = config.shards > 1 ? BuildThreads.spawn { finishRepurchase(" (beside co-occurrence)") } : nil
+        if besideCooccurrence == nil { finishRepurchase("") }
         let inverted = stats.time("invert") { ItemUsers(histories: histories, itemCount: itemCount) }
         let shards = max(1, min(config.shards, max(1, itemCount)))
         let neighbors = stats.time(config.similarity == .ease ? "ease" : "cooccurrence+topk") {
             neighborIndex(histories: histories, inverted: inverted, itemCount: itemCount, config: config, shards: shards)
         }
-        group.wait()
+        besideCooccurrence?.join()
         stats.phases.append(side.phases[3]!)
         let repurchase = side.repurchase!
         var learned: EmbeddingTable?

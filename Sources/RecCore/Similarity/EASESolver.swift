@@ -258,8 +258,8 @@ public enum EASESolver {
         return s
     }
 
-    static func parallel(_ threads: Int, _ body: @Sendable (Int) -> Void) {
-        DispatchQueue.concurrentPerform(iterations: max(1, threads), execute: body)
+    static func parallel(_ threads: Int, _ body: (Int) -> Void) {
+        BuildThreads.run(max(1, threads), body)
     }
 }
 

@@ -57,13 +57,9 @@ enum NeighborBuilder {
         return NeighborIndex(offsets: offsets, ids: ids, scores: scores)
     }
 
-    /// Runs `body(s)` for every shard on its own queue and waits for all.
-    static func parallel(_ shards: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let group = DispatchGroup()
-        for s in 0..<shards {
-            DispatchQueue(label: "recd.build.shard.\(s)").async(group: group) { body(s) }
-        }
-        group.wait()
+    /// Runs `body(s)` for every shard on a build thread and waits for all.
+    static func parallel(_ shards: Int, _ body: (Int) -> Void) {
+        BuildThreads.run(shards, body)
     }
 
     /// For each inverted entry (item i, user u), where item i sits in u's

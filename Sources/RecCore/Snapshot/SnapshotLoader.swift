@@ -111,7 +111,7 @@ public enum SnapshotLoader {
                            _ parse: @Sendable (Int, PartTable) -> Void) -> Result<Void, SnapshotError> {
         let tables = (0..<count).map { p in PartTable(p == 0 ? events : EventTable()) }
         events = EventTable()
-        DispatchQueue.concurrentPerform(iterations: count) { p in parse(p, tables[p]) }
+        BuildThreads.run(count) { p in parse(p, tables[p]) }
         if let failure = tables.lazy.compactMap(\.failure).first { return .failure(failure) }
         // Moved out, not shared: absorbing into a table whose arrays the
         // part still referenced copied every column first.

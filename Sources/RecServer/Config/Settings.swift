@@ -104,7 +104,7 @@ public enum Settings {
             } catch { return "NAME variant:weight[:settings] variant:weight ... (\(error))" }
             return nil
         },
-        Setting(name: "reload-shards", defaultValue: "0", help: "shards for RELOAD/SAVE builds while serving, 0 = half the cores",
+        Setting(name: "reload-shards", defaultValue: "0", help: "threads for builds while serving (RELOAD, SAVE, tuning), run below the event loops; 0 = every core",
                 apply: int(0...1024) { $0.reloadShards = $1 }),
         Setting(name: "neighbors", defaultValue: "50", help: "similar items kept per item",
                 apply: int(1...10_000) { $0.build.neighbors = $1 }),

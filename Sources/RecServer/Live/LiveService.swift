@@ -150,11 +150,12 @@ public final class LiveService: Sendable {
 
     // MARK: - Reload and save
 
-    /// Builds while serving use `reload-shards` shards, so the event loops
-    /// keep cores of their own and latency holds during a reload.
+    /// Builds while serving use `reload-shards` threads (every core by
+    /// default), all `BuildThreads.belowServing`: the event loops preempt
+    /// them, so latency holds while the build takes what the loops leave.
     var backgroundBuild: ServerConfig {
         var c = config
-        c.build.shards = config.reloadShards > 0 ? config.reloadShards : max(1, BuildConfig.defaultShards / 2)
+        c.build.shards = config.reloadShards > 0 ? config.reloadShards : BuildConfig.defaultShards
         return c
     }
 
@@ -201,6 +202,10 @@ public final class LiveService: Sendable {
     /// the slot.
     public func reload(_ dir: String) -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
+        return BuildThreads.belowServing { reloadBelowServing(dir) }
+    }
+
+    private func reloadBelowServing(_ dir: String) -> Result<String, CommandError> {
         let start = ContinuousClock.now
         let snapshot: Snapshot
         do { snapshot = try Daemon.loadSnapshot(backgroundBuild, directory: dir, suppressed: suppressions.all) } catch {
@@ -226,6 +231,10 @@ public final class LiveService: Sendable {
     /// numbered past it and stay.
     public func save() -> Result<String, CommandError> {
         defer { busy.store(false, ordering: .releasing) }
+        return BuildThreads.belowServing { saveBelowServing() }
+    }
+
+    private func saveBelowServing() -> Result<String, CommandError> {
         let start = ContinuousClock.now
         let source = currentSnapshot
         let snapshot: Snapshot
@@ -272,7 +281,8 @@ public final class LiveService: Sendable {
         buildStage.withLock { $0 = "tuning" }
         DispatchQueue.global(qos: .utility).async { [self] in
             let start = ContinuousClock.now
-            guard let index = try? Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) else { return }
+            let built = BuildThreads.belowServing { try? Daemon.buildIndex(backgroundBuild, directory: dir, suppressed: suppressions.all) }
+            guard let index = built else { return }
             guard live.replaceServed(with: index, ifGeneration: generation) else { return }
             buildStage.withLock { $0 = "tuned" }
             Log.info("model_tuned", ["snapshot": dir, "model": index.stats.selection?.chosen.name ?? "?",
