@@ -42,16 +42,18 @@ enum QualityBench {
             (train, test) = divide(snapshot.events, split, seed: UInt64(options.int("seed", 42)))
         }
         let testUsers = test.indices.filter { !test[$0].isEmpty }
-        let modeText = options.string("mode") ?? "cf"
-        let mode: RecMode
+        // Without --mode, each model's own: `auto` may choose hybrid.
+        let modeText = options.string("mode")
+        let pinnedMode: RecMode?
         switch modeText {
-        case "cf": mode = .cf
-        case "vec": mode = .vec
-        case "hybrid": mode = .hybrid
+        case nil: pinnedMode = nil
+        case "cf": pinnedMode = .cf
+        case "vec": pinnedMode = .vec
+        case "hybrid": pinnedMode = .hybrid
         default: Options.fail("--mode must be cf, vec or hybrid")
         }
-        let weight = Float(options.string("vector-weight") ?? "0.3") ?? 0.3
-        if mode != .cf && snapshot.embeddings == nil && options.int("als-factors", 0) == 0 {
+        let pinnedWeight = options.string("vector-weight").map { Float($0) ?? 0.3 }
+        if let modeText, pinnedMode != .cf && snapshot.embeddings == nil && options.int("als-factors", 0) == 0 {
             Options.fail("--mode \(modeText) needs embeddings.tsv in the snapshot or --als-factors N")
         }
         let splitName = options.string("test").map { "from \($0)" } ?? splitText
@@ -70,10 +72,14 @@ enum QualityBench {
             config.shards = options.int("shards", config.shards)
             config.neighbors = options.int("neighbors", config.neighbors)
             if let h = options.string("half-life-days"), let v = Double(h) { config.halfLifeDays = v }
-            config.alsFactors = options.int("als-factors", 0)
+            // `auto` stands for a server's defaults, which learn vectors.
+            config.alsFactors = options.int("als-factors", kind == .auto ? BuildConfig.servedALSFactors : 0)
             config.alsIterations = options.int("als-iterations", config.alsIterations)
             if let a = options.string("als-alpha"), let v = Float(a) { config.alsAlpha = v }
             if let v = options.string("ease-lambda").flatMap(Double.init) { config.easeLambda = v }
+            if let w = options.string("event-weights")?.split(separator: ",").compactMap({ Float($0) }), w.count == 3 {
+                (config.weights.view, config.weights.cart, config.weights.purchase) = (w[0], w[1], w[2])
+            }
             if let v = options.string("rp3-beta").flatMap(Double.init) { config.rp3Beta = v }
             if let v = options.string("asymmetric-alpha").flatMap(Double.init) { config.asymmetricAlpha = v }
             var trainSnapshot = Snapshot(events: train, catalog: snapshot.catalog)
@@ -83,6 +89,8 @@ enum QualityBench {
                 for c in chosen.candidates { print("  auto candidate \(c.name.padded(20)) holdout nDCG@10 \(Measure.format(c.ndcg, 4))") }
                 print("  auto chose \(chosen.chosen.name) (\(chosen.testUsers) holdout users, \(Measure.format(chosen.seconds, 2)) s)")
             }
+            let mode = pinnedMode ?? (index.vectors == nil ? .cf : index.config.recMode)
+            let weight = pinnedWeight ?? (pinnedMode == nil ? index.config.vectorWeight : 0.3)
             let s = evaluate(index, testUsers: testUsers, test: test, users: snapshot.events.users, k: k, mode: mode, weight: weight)
             let n = Double(max(1, s.users))
             print(kind.rawValue.padded(12) + [s.hitRate / n, s.precision / n, s.recall / n, s.ndcg / n, s.map / n,

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import Testing
 @testable import RecCore
@@ -17,17 +18,23 @@ import Testing
 
     @Test func belowServing_LowersTheBuild_AndEveryThreadItStarts_ButNotTheCaller() {
         let before = BuildThreads.currentNice
-        let seen = Mutex<[Int32]>([])
-        let answer = BuildThreads.belowServing {
+        let seen = Mutex<[Int32]>([]), policies = Mutex<[Int32]>([])
+        @Sendable func note() {
             seen.withLock { $0.append(BuildThreads.currentNice) }
-            BuildThreads.run(3) { _ in seen.withLock { $0.append(BuildThreads.currentNice) } }
-            let side = BuildThreads.spawn { seen.withLock { $0.append(BuildThreads.currentNice) } }
+            policies.withLock { $0.append(sched_getscheduler(0)) }
+        }
+        let answer = BuildThreads.belowServing {
+            note()
+            BuildThreads.run(3) { _ in note() }
+            let side = BuildThreads.spawn { note() }
             side.join()
             return 42
         }
         #expect(answer == 42)
         let expected = min(19, before + BuildThreads.servingNice)
         #expect(seen.withLock { $0 } == Array(repeating: expected, count: 5))
+        #expect(policies.withLock { $0 } == Array(repeating: BuildThreads.schedIdle, count: 5))
         #expect(BuildThreads.currentNice == before, "the caller's own priority is untouched")
+        #expect(sched_getscheduler(0) != BuildThreads.schedIdle)
     }
 }

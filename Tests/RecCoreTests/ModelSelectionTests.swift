@@ -20,6 +20,60 @@ import RecTestSupport
         #expect(train.count == 4, "both A events of u1 leave; u2 keeps everything")
     }
 
+    @Test func holdout_AlsoTakesARandomQuarterOfTheEarlierItems_FromLongerHistories() throws {
+        var events = EventTable()
+        for (day, item) in ["A", "B", "C", "D", "E", "F", "G", "H", "I"].enumerated() {
+            events.append(user: "u", item: item, type: .view, time: Fixtures.t0 + Int64(day) * Fixtures.day)
+        }
+        let (train, test) = ModelSelection.holdout(events, sampleUsers: 10, seed: 3)
+        let held = try #require(test.first)
+        #expect(events.items.name(held.latest) == "I", "what they did next")
+        #expect(held.other.count == 2, "a quarter of the 8 earlier items")
+        #expect(!held.other.contains(held.latest))
+        #expect(train.count == 6)
+        let again = ModelSelection.holdout(events, sampleUsers: 10, seed: 3).1.first?.other
+        #expect(again == held.other, "seeded")
+    }
+
+    /// The selection scores the hybrid blend itself (REC on every candidate
+    /// would take a full index per candidate): its ranking must be REC's.
+    @Test func hybridHoldoutScores_RankAsRecModeHybridDoes() {
+        let events = Fixtures.randomEvents(users: 300, items: 80, groups: 4, seed: 11)
+        var table = EmbeddingTable(dimension: 8)
+        var rng = SplitMix64(seed: 5)
+        for i in 0..<events.items.count { table.append(item: UInt32(i), (0..<8).map { _ in Float(rng.next() % 1000) / 500 - 1 }) }
+        let (train, test) = ModelSelection.holdout(events, sampleUsers: 150, seed: 42)
+        var snapshot = Snapshot(events: train)
+        snapshot.embeddings = table
+        let index = IndexBuilder.build(snapshot, config: Fixtures.plainConfig(.cosine))
+        let weights: [Float] = [0.2, 0.6]
+        let selection = ModelSelection.ndcg(histories: index.histories, neighbors: index.neighbors, test: test,
+                                            itemCount: index.itemCount,
+                                            vectors: UnitVectors(table, itemCount: index.itemCount), blends: weights)
+        func ndcg(_ top: [UInt32], _ relevant: Set<UInt32>) -> Double {
+            var dcg = 0.0, ideal = 0.0
+            for (rank, j) in top.enumerated() where relevant.contains(j) { dcg += 1 / log2(Double(rank + 2)) }
+            for r in 0..<min(10, relevant.count) { ideal += 1 / log2(Double(r + 2)) }
+            return dcg / ideal
+        }
+        let scratch = QueryScratch()
+        for (b, w) in weights.enumerated() {
+            var total = 0.0
+            for held in test {
+                var options = QueryOptions(k: 10)
+                options.seen = .exclude
+                options.mode = .hybrid
+                options.vectorWeight = w
+                index.recommend(user: held.user, options: options, scratch: scratch)
+                let top = Array(scratch.result.ids.prefix(10))
+                let next = ndcg(top, [held.latest])
+                total += held.other.isEmpty ? next : (next + ndcg(top, held.other)) / 2
+            }
+            #expect(abs(selection[1 + b] - total / Double(test.count)) < 0.005, "w=\(w): selection \(selection[1 + b]), REC \(total / Double(test.count))")
+        }
+        #expect(selection[1] != selection[2], "the weight changes the ranking")
+    }
+
     @Test func auto_ChoosesTheBestHoldoutCandidate_AndBuildsWithIt() throws {
         let events = Fixtures.randomEvents(users: 600, items: 150, groups: 3, seed: 7)
         var config = Fixtures.plainConfig(.auto)

@@ -327,4 +327,40 @@ extension LiveTests {
         text = waitTuned()
         #expect(text.contains("build_stage:tuned") && live.store.load().config.similarity == chosen, "\(text)")
     }
+
+    /// On MovieLens the holdout prefers REC's hybrid blend of co-occurrence
+    /// and the learned vectors: REC without mode= then blends, at the share
+    /// the holdout chose, exactly as REC mode=hybrid does.
+    @Test(.enabled(if: Fixtures.sharedData("ml100k_ratings.tsv") != nil, "needs ../shared/data/ml100k_ratings.tsv"))
+    func autoSimilarity_OnMovieLens_MakesRecBlendTheLearnedVectorsByDefault() throws {
+        let bytes = try FileBytes.read(try #require(Fixtures.sharedData("ml100k_ratings.tsv")))
+        var rows = "user\titem\ttype\ttimestamp\n"
+        var users: [String] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t")
+            rows += "\(f[0])\t\(f[1])\t\(Int(f[2])! >= 4 ? "purchase" : "view")\t\(f[3])\n"
+            if users.count < 20 && !users.contains(String(f[0])) { users.append(String(f[0])) }
+        }
+        var config = Self.config(snapshot: Fixtures.directory(["events.tsv": rows]), fsync: .everysec)
+        config.build = ServerConfig().build
+        let live = try LiveService.start(config)
+        let server = try TestServer(live: live)
+        let c = try server.connect()
+        var text = ""
+        for _ in 0..<600 where !text.contains("build_stage:tuned") {
+            usleep(100_000)
+            c.send("INFO index\n")
+            text = (c.readLines(1).first ?? "").removingPercentEncoding ?? ""
+        }
+        #expect(text.contains("build_stage:tuned") && text.contains("rec_default_mode:hybrid"), "\(text)")
+        #expect(text.contains("model_candidate:") && text.contains("hybrid,w="), "\(text)")
+        var differs = 0
+        for user in users {
+            c.send("REC \(user) k=10\nREC \(user) k=10 mode=hybrid\nREC \(user) k=10 mode=cf\n")
+            let replies = c.readLines(3)
+            #expect(replies[0] == replies[1], "\(user): default \(replies[0]) vs hybrid \(replies[1])")
+            if replies[0] != replies[2] { differs += 1 }
+        }
+        #expect(differs >= 10, "the blend changes most answers: \(differs) of \(users.count)")
+    }
 }

@@ -26,6 +26,15 @@ public struct BuildConfig: Sendable, Equatable {
     public var alsIterations: Int = 10
     public var alsRegularization: Float = 0.01
     public var alsAlpha: Float = 1
+    /// The factors a server learns by default (`als-factors`); the library's
+    /// own default stays 0.
+    public static let servedALSFactors = 32
+    /// What `REC` without `mode=` does: `similarity auto` sets them when
+    /// item vectors exist and blending them in wins on the holdout.
+    public var recMode: RecMode = .cf
+    public var vectorWeight: Float = 0.3
+    /// Whether `similarity auto` may choose `recMode` (false when pinned).
+    public var tunesRecMode = true
 
     public init() {}
 

@@ -10,7 +10,7 @@ public enum IndexBuilder {
         var stats = BuildStats()
         let config: BuildConfig
         if requested.similarity == .auto {
-            let outcome = stats.time("model selection") { ModelSelection.choose(events: snapshot.events, config: requested) }
+            let outcome = stats.time("model selection") { ModelSelection.choose(events: snapshot.events, embeddings: snapshot.embeddings, config: requested) }
             config = outcome.chosen.config
             stats.selection = outcome
         } else {

@@ -5,11 +5,13 @@ import Glibc
 /// Threads for index builds, made fresh rather than borrowed from
 /// Dispatch's pool.
 ///
-/// Why: a Linux thread inherits its creator's nice value, and the nice
-/// value is per thread. A build started with `belowServing` therefore runs
-/// every worker it spawns below the event loops, so a RELOAD, a SAVE or the
-/// background tuning stage can use every core and still yield each one the
-/// moment a request needs it. Dispatch's workers would not inherit it, and
+/// Why: a Linux thread inherits its creator's scheduling policy and nice
+/// value, and both are per thread. A build started with `belowServing` runs
+/// every worker it spawns under SCHED_IDLE at nice +10, so a RELOAD, a SAVE
+/// or the background tuning stage can use every core and still yield each
+/// one the moment a request needs it (a waking event loop preempts an idle
+/// policy thread at once). Nice alone was not enough: REC's p99 during
+/// tuning doubled. Dispatch's workers would not inherit either, and
 /// lowering one of them would be permanent (an unprivileged thread cannot
 /// raise its priority back).
 public enum BuildThreads {
@@ -41,7 +43,7 @@ public enum BuildThreads {
             join(start {
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
                 var param = sched_param(sched_priority: 0)
-                _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &param)
+                _ = sched_setscheduler(0, schedIdle, &param)
                 result.value = shared.value()
             })
             return result.value!
@@ -60,6 +62,9 @@ public enum BuildThreads {
     public static func spawn(_ body: @escaping @Sendable () -> Void) -> Running {
         Running(thread: start(body))
     }
+
+    /// Linux's SCHED_IDLE, which Glibc's module does not import.
+    static let schedIdle: Int32 = 5
 
     /// The nice value of the calling thread.
     public static var currentNice: Int32 {

@@ -71,8 +71,11 @@ public enum Settings {
         },
         Setting(name: "shards", defaultValue: "0", help: "index build shards, 0 = one per core",
                 apply: int(0...1024) { $0.build.shards = $1 == 0 ? BuildConfig.defaultShards : $1 }),
-        Setting(name: "hybrid-weight", defaultValue: "0.3", help: "share of vector similarity in REC mode=hybrid",
-                apply: number(0...1) { $0.hybridWeight = Float($1) }),
+        Setting(name: "hybrid-weight", defaultValue: "auto",
+                help: "share of vector similarity in REC mode=hybrid; auto = the share similarity auto found best (else 0.3)") { c, v in
+            if v == "auto" { c.hybridWeight = nil; return nil }
+            return number(0...1) { $0.hybridWeight = Float($1) }(&c, v).map { "auto or \($0)" }
+        },
         Setting(name: "hnsw-threshold", defaultValue: "50000", help: "build HNSW graphs from this many item vectors on",
                 apply: int(1...Int(Int32.max)) { $0.build.hnswThreshold = $1 }),
         Setting(name: "hnsw-m", defaultValue: "16", help: "HNSW links per node and layer (2M on layer 0)",

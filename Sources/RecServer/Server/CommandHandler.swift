@@ -193,7 +193,7 @@ final class CommandHandler {
         case .rec:
             var dueFirst = false
             var experiment: Experiment?
-            var mode = RecMode.cf
+            var mode: RecMode?
             var options = try parseOptions(request, from: 2, index: index, .rec) { option, value throws(CommandError) in
                 switch option {
                 case .mode: mode = try recMode(value)
@@ -203,9 +203,10 @@ final class CommandHandler {
                     dueFirst = v
                 }
             }
-            if mode != .cf && index.vectors == nil { throw noVectors() }
-            options.mode = mode
-            options.vectorWeight = config.hybridWeight
+            if let mode, mode != .cf && index.vectors == nil { throw noVectors() }
+            // Without mode=, what `similarity auto` chose for this index.
+            options.mode = mode ?? (index.vectors != nil ? index.config.recMode : .cf)
+            options.vectorWeight = config.hybridWeight ?? index.config.vectorWeight
             try withMember(request[1]) { (user: UnsafeBufferPointer<UInt8>) throws(CommandError) in
                 var tag: (String, String)?
                 if let experiment {

@@ -59,6 +59,10 @@ enum InfoReport {
         lines.append("neighbors_per_item_max:\(index.config.neighbors)")
         lines.append("similarity:\(index.config.similarity.rawValue)")
         lines.append("similarity_configured:\(config.build.similarity.rawValue)")
+        // What REC without mode= does on this index.
+        let hybrid = index.vectors != nil && index.config.recMode == .hybrid
+        lines.append("rec_default_mode:\(hybrid ? "hybrid" : "cf")")
+        lines.append("rec_default_vector_weight:\(config.hybridWeight ?? index.config.vectorWeight)")
         if let live { lines.append("build_stage:\(live.buildStage.withLock { $0 })") }
         if let selection = s.selection {
             lines.append("model_chosen:\(selection.chosen.name.replacingOccurrences(of: " ", with: ","))")

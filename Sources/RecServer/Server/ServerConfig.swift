@@ -19,7 +19,7 @@ public struct ServerConfig: Sendable {
     /// the `forgotten` suppression list.
     public var dataDir = "data"
     public var appendFsync = FsyncPolicy.everysec
-    /// Shards for builds while serving (RELOAD, SAVE); 0 means half the cores.
+    /// Threads for builds while serving (RELOAD, SAVE, tuning); 0 means every core.
     public var reloadShards = 0
     /// Index build settings (shards, neighbours, similarity, decay, weights).
     /// The library's build settings, except that a server learns item
@@ -27,7 +27,7 @@ public struct ServerConfig: Sendable {
     /// background stage, so VSIM and hybrid work on every snapshot.
     public var build: BuildConfig = {
         var b = BuildConfig()
-        b.alsFactors = 32
+        b.alsFactors = BuildConfig.servedALSFactors
         return b
     }()
     /// Framing limits: line length, request size, argument count.
@@ -63,7 +63,9 @@ public struct ServerConfig: Sendable {
     /// Saved snapshots SAVE keeps in data-dir/snapshots (the current one always stays).
     public var snapshotKeep = 3
     /// Share of the vector score in `REC mode=hybrid`.
-    public var hybridWeight: Float = 0.3
+    /// The vector share of REC's hybrid blend; nil takes the index's (what
+    /// `similarity auto` found best on its holdout, else 0.3).
+    public var hybridWeight: Float?
     /// Default HNSW candidates per query (`ef=` overrides); 0 = exact scan.
     public var hnswEf = 100
     /// How RFM scores name a segment (SEGMENT).
