@@ -127,7 +127,7 @@ import RecTestSupport
 
     /// The blocked Cholesky and inverse against Gauss-Jordan on random SPD
     /// matrices whose sizes straddle the block (64) and strip (32) widths.
-    @Test(arguments: [1, 7, 33, 64, 65, 150])
+    @Test(arguments: [1, 7, 33, 64, 65, 150, 129, 300])
     func easeInverse_MatchesABruteForceSolve(n: Int) throws {
         var rng = SplitMix64(seed: UInt64(n))
         let x = (0..<(n + 20)).map { _ in (0..<n).map { _ in Double(rng.next() % 3 == 0 ? 1 : 0) } }

@@ -13,7 +13,7 @@ import Foundation
 /// past, the strips spread over all cores, the inner loops on SIMD8<Float>.
 public enum EASESolver {
     public static let maxItems = 8_000
-    static let block = 64
+    static let block = 128
     static let strip = 32
 
     /// Row i's top `k` partners j by B_ij (positive only), as a neighbour index.
@@ -85,7 +85,13 @@ public enum EASESolver {
         invertLower(a, n: n, into: y, threads: threads)
         // L is no longer needed: its storage takes Y transposed, so P's
         // strips read rows of Y' contiguously.
-        for i in 0..<n { for k in 0..<n { a[i * n + k] = y[k * n + i] } }
+        // In tiles, so both sides stay in cache.
+        let tile = 32
+        for i0 in stride(from: 0, to: n, by: tile) {
+            for k0 in stride(from: 0, to: n, by: tile) {
+                for i in i0..<min(i0 + tile, n) { for k in k0..<min(k0 + tile, n) { a[i * n + k] = y[k * n + i] } }
+            }
+        }
         gramOfLower(yt: a, y: y, n: n, threads: threads)
         return y
     }
@@ -119,12 +125,32 @@ public enum EASESolver {
             }
             parallel(threads) { t in
                 let a = m.pointer
-                // Rows cost in proportion to their index: deal them out in turn.
-                var i = k1 + t
+                // Rows cost in proportion to their index: deal out pairs in
+                // turn. A pair of rows against a pair of columns shares each
+                // load between two dot products (the loads bound this loop).
+                var i = k1 + 2 * t
                 while i < n {
                     let rowI = a + i * n + kStart
-                    for j in k1...i { a[i * n + j] -= dot(rowI, a + j * n + kStart, width) }
-                    i += threads
+                    let pair = i + 1 < n
+                    let rowI2 = pair ? rowI + n : rowI
+                    var j = k1
+                    while j + 1 <= i {
+                        let d = dot2x2(rowI, rowI2, a + j * n + kStart, a + (j + 1) * n + kStart, width)
+                        a[i * n + j] -= d.0
+                        a[i * n + j + 1] -= d.1
+                        if pair {
+                            a[(i + 1) * n + j] -= d.2
+                            a[(i + 1) * n + j + 1] -= d.3
+                        }
+                        j += 2
+                    }
+                    while j <= i {
+                        a[i * n + j] -= dot(rowI, a + j * n + kStart, width)
+                        if pair { a[(i + 1) * n + j] -= dot(rowI2, a + j * n + kStart, width) }
+                        j += 1
+                    }
+                    if pair { a[(i + 1) * n + i + 1] -= dot(rowI2, rowI2, width) }
+                    i += 2 * threads
                 }
             }
             k0 = k1
@@ -206,23 +232,37 @@ public enum EASESolver {
                 let c0 = s * strip, c1 = min(c0 + strip, n)
                 let packed = pp.pointer + s * n * (strip / 8)
                 // P is symmetric: rows below the strip are mirrored after.
-                for i in 0..<c1 {
+                // Two rows at a time share each load of the strip; row i+1
+                // may start at i, as Y_i,i+1 is exactly 0.
+                var i = 0
+                while i < c1 {
                     let yti = ytp.pointer + i * n
+                    let pair = i + 1 < c1
+                    let yti2 = pair ? yti + n : yti
                     var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                    var acc2 = acc
                     // Y_ki is 0 for k < i, Y_kj for k < j.
                     for k in max(i, c0)..<n {
-                        let f = SIMD8<Float>(repeating: yti[k]), row = packed + k * 4
-                        acc.0 = acc.0.addingProduct(f, row[0])
-                        acc.1 = acc.1.addingProduct(f, row[1])
-                        acc.2 = acc.2.addingProduct(f, row[2])
-                        acc.3 = acc.3.addingProduct(f, row[3])
+                        let row = packed + k * 4
+                        let r0 = row[0], r1 = row[1], r2 = row[2], r3 = row[3]
+                        let f = SIMD8<Float>(repeating: yti[k]), f2 = SIMD8<Float>(repeating: yti2[k])
+                        acc.0 = acc.0.addingProduct(f, r0)
+                        acc.1 = acc.1.addingProduct(f, r1)
+                        acc.2 = acc.2.addingProduct(f, r2)
+                        acc.3 = acc.3.addingProduct(f, r3)
+                        acc2.0 = acc2.0.addingProduct(f2, r0)
+                        acc2.1 = acc2.1.addingProduct(f2, r1)
+                        acc2.2 = acc2.2.addingProduct(f2, r2)
+                        acc2.3 = acc2.3.addingProduct(f2, r3)
                     }
-                    let out = yp.pointer + i * n
-                    for c in c0..<c1 {
-                        let x = c - c0
-                        let v = x < 8 ? acc.0[x] : x < 16 ? acc.1[x - 8] : x < 24 ? acc.2[x - 16] : acc.3[x - 24]
-                        out[c] = v
+                    for (r, a) in (pair ? [(i, acc), (i + 1, acc2)] : [(i, acc)]) {
+                        let out = yp.pointer + r * n
+                        for c in c0..<c1 {
+                            let x = c - c0
+                            out[c] = x < 8 ? a.0[x] : x < 16 ? a.1[x - 8] : x < 24 ? a.2[x - 16] : a.3[x - 24]
+                        }
                     }
+                    i += 2
                 }
                 s += threads
             }
@@ -236,6 +276,35 @@ public enum EASESolver {
                 i += threads
             }
         }
+    }
+
+    /// (a.c, a.d, b.c, b.d) over `count` floats, each load used twice.
+    @inline(__always)
+    static func dot2x2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                       _ d: UnsafePointer<Float>, _ count: Int) -> (Float, Float, Float, Float) {
+        var ac = SIMD8<Float>(), ad = SIMD8<Float>(), bc = SIMD8<Float>(), bd = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), rc = UnsafeRawPointer(c), rd = UnsafeRawPointer(d)
+        var k = 0
+        while k + 8 <= count {
+            let va = ra.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            let vb = rb.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            let vc = rc.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            let vd = rd.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            ac = ac.addingProduct(va, vc)
+            ad = ad.addingProduct(va, vd)
+            bc = bc.addingProduct(vb, vc)
+            bd = bd.addingProduct(vb, vd)
+            k += 8
+        }
+        var out = (ac.sum(), ad.sum(), bc.sum(), bd.sum())
+        while k < count {
+            out.0 += a[k] * c[k]
+            out.1 += a[k] * d[k]
+            out.2 += b[k] * c[k]
+            out.3 += b[k] * d[k]
+            k += 1
+        }
+        return out
     }
 
     @inline(__always)

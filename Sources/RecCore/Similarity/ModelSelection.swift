@@ -99,7 +99,7 @@ public enum ModelSelection {
         }
         func evaluate(_ candidate: inout Candidate) {
             let h = trainHistories(candidate.config.halfLifeDays).0
-            candidate.ndcg = ndcg(histories: h, neighbors: neighbors(candidate), test: test, itemCount: itemCount)[0]
+            candidate.ndcg = ndcg(histories: h, neighbors: neighbors(candidate), test: test, itemCount: itemCount, threads: shards)[0]
         }
         // Ties go to the earlier (cheaper) candidate, and wider rows must
         // earn their cost: four times the neighbours is four times REC's
@@ -128,7 +128,8 @@ public enum ModelSelection {
                     c.name += " half-life=\(Int(halfLife))"
                     c.config.halfLifeDays = halfLife
                 }
-                c.ndcg = ndcg(histories: trainHistories(halfLife).0, neighbors: built, test: test, itemCount: itemCount)[0]
+                c.ndcg = ndcg(histories: trainHistories(halfLife).0, neighbors: built, test: test, itemCount: itemCount,
+                              threads: shards)[0]
                 tried.append(c)
             }
         }
@@ -147,7 +148,7 @@ public enum ModelSelection {
                                                                 config: chosen.config)
             let unit = UnitVectors(table, itemCount: itemCount)
             let scores = ndcg(histories: h, neighbors: neighbors(chosen), test: test, itemCount: itemCount,
-                              vectors: unit, blends: hybridWeights)
+                              vectors: unit, blends: hybridWeights, threads: shards)
             var blends: [Candidate] = []
             for (w, score) in zip(hybridWeights, scores.dropFirst()) {
                 var c = chosen
@@ -215,31 +216,64 @@ public enum ModelSelection {
     /// blend (1 - w) x score / best score + w x cosine, as
     /// `RecIndex.selectByVector` ranks it.
     static func ndcg(histories: UserHistories, neighbors: NeighborIndex, test: [HeldOut],
-                     itemCount: Int, vectors: UnitVectors? = nil, blends: [Float] = []) -> [Double] {
-        var totals = [Double](repeating: 0, count: 1 + (vectors == nil ? 0 : blends.count))
-        guard !test.isEmpty else { return totals }
-        var score = [Float](repeating: 0, count: itemCount)
-        var seen = [Bool](repeating: false, count: itemCount)
-        var cosine = [Float](repeating: 0, count: vectors == nil ? 0 : itemCount)
+                     itemCount: Int, vectors: UnitVectors? = nil, blends: [Float] = [], threads: Int = 1) -> [Double] {
+        let columns = 1 + (vectors == nil ? 0 : blends.count)
+        guard !test.isEmpty else { return [Double](repeating: 0, count: columns) }
+        // Each user's gains in their own slots, summed in order after: the
+        // same totals whatever the thread count.
+        var gains = [Double](repeating: 0, count: test.count * columns)
+        gains.withUnsafeMutableBufferPointer { out in
+            let threads = max(1, min(threads, test.count))
+            BuildThreads.run(threads) { t in
+                var user = UserScoring(itemCount: itemCount, withVectors: vectors != nil)
+                var i = t
+                while i < test.count {
+                    user.score(test[i], histories: histories, neighbors: neighbors, vectors: vectors, blends: blends,
+                               into: out.baseAddress! + i * columns)
+                    i += threads
+                }
+            }
+        }
+        var totals = [Double](repeating: 0, count: columns)
+        for i in 0..<test.count { for c in 0..<columns { totals[c] += gains[i * columns + c] } }
+        return totals.map { $0 / Double(test.count) }
+    }
+
+    /// One thread's scratch for scoring held-out users as REC would.
+    struct UserScoring {
+        var score: [Float]
+        var seen: [Bool]
+        var cosine: [Float]
         var touched: [UInt32] = []
         var heap = TopKHeap(capacity: 10)
-        func ndcg(_ top: [UInt32], _ relevant: Set<UInt32>) -> Double {
+        var top: [UInt32] = []
+
+        init(itemCount: Int, withVectors: Bool) {
+            score = [Float](repeating: 0, count: itemCount)
+            seen = [Bool](repeating: false, count: itemCount)
+            cosine = [Float](repeating: 0, count: withVectors ? itemCount : 0)
+        }
+
+        static func ndcg(_ top: [UInt32], _ relevant: Set<UInt32>) -> Double {
             var dcg = 0.0
             for (rank, j) in top.enumerated() where relevant.contains(j) { dcg += 1 / log2(Double(rank + 2)) }
             var ideal = 0.0
             for r in 0..<min(10, relevant.count) { ideal += 1 / log2(Double(r + 2)) }
             return dcg / ideal
         }
-        var top: [UInt32] = []
-        func gain(_ held: HeldOut) -> Double {
+
+        /// The two questions, weighed equally, on the heap's top 10.
+        mutating func gain(_ held: HeldOut) -> Double {
             top.removeAll(keepingCapacity: true)
             heap.drainBestFirst { j, _ in top.append(j) }
-            let next = ndcg(top, [held.latest])
-            return held.other.isEmpty ? next : (next + ndcg(top, held.other)) / 2
+            let next = Self.ndcg(top, [held.latest])
+            return held.other.isEmpty ? next : (next + Self.ndcg(top, held.other)) / 2
         }
-        for held in test {
-            let u = held.user
-            let range = histories.range(of: u)
+
+        /// Writes co-occurrence's gain, then each blend's, to `out`.
+        mutating func score(_ held: HeldOut, histories: UserHistories, neighbors: NeighborIndex, vectors: UnitVectors?,
+                            blends: [Float], into out: UnsafeMutablePointer<Double>) {
+            let range = histories.range(of: held.user)
             for h in range {
                 let w = histories.weights[h]
                 for x in neighbors.range(of: histories.items[h]) {
@@ -255,20 +289,19 @@ public enum ModelSelection {
                 heap.insert(j, score[Int(j)])
                 best = max(best, score[Int(j)])
             }
-            totals[0] += gain(held)
+            out[0] = gain(held)
             if let vectors, vectors.userVector(histories: histories, range: range, into: &cosine) {
                 for (b, w) in blends.enumerated() {
                     heap.reset(keeping: 10)
                     let scale = best > 0 ? (1 - w) / best : 0
-                    for j in 0..<itemCount where !seen[j] { heap.insert(UInt32(j), w * cosine[j] + scale * score[j]) }
-                    totals[1 + b] += gain(held)
+                    for j in 0..<score.count where !seen[j] { heap.insert(UInt32(j), w * cosine[j] + scale * score[j]) }
+                    out[1 + b] = gain(held)
                 }
             }
             for j in touched { score[Int(j)] = 0 }
             for h in range { seen[Int(histories.items[h])] = false }
             touched.removeAll(keepingCapacity: true)
         }
-        return totals.map { $0 / Double(test.count) }
     }
 }
 
