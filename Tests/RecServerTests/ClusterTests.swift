@@ -344,3 +344,78 @@ extension ClusterTests {
         #expect(r[4] == "OK" && r[5].hasPrefix("ERR MOVED"))
     }
 }
+
+extension ClusterTests {
+    /// Commands over many users answer for the whole cluster whichever
+    /// node is asked: AUDIENCE gathers each primary's own users (their live
+    /// views and purchases are whole only there), EXPERIMENT adds up every
+    /// node's counters, a FORGET hides the person on every node, LOOKALIKE
+    /// of a user moves to that user's primary, and RELOAD and SAVE reach
+    /// every node.
+    @Test(.enabled(if: LiveTests.recdBinary != nil, "needs the recd executable beside the test bundle (swift build)"))
+    func manyUserCommands_AnswerForTheWholeCluster_AndReloadAndSaveReachEveryNode() throws {
+        let ports = [freePort(), freePort(), freePort()]
+        let mapFile = Fixtures.directory(["cluster.json": Self.map(ports)]) + "/cluster.json"
+        let t0 = Fixtures.t0, day = Fixtures.day
+        let snapshot = Fixtures.tinySnapshotDirectory(extraRows: "w1\tC\tview\t\(t0)\nw2\tC\tview\t\(t0)\n")
+        var nodes: [Process] = []
+        defer { for p in nodes { p.terminate(); p.waitUntilExit() } }
+        for port in ports {
+            nodes.append(try LiveTests.spawnRecd(["--snapshot", snapshot, "--data-dir", Fixtures.directory([:]),
+                                                  "--similarity", "cosine", "--als-factors", "0",
+                                                  "--experiment", "homepage control:50 blend:50",
+                                                  "--cluster-config", mapFile, "--cluster-announce", "127.0.0.1:\(port)"], port: port))
+        }
+        let clients = try ports.map { try TestClient(port: $0) }
+        func owner(_ user: String) -> TestClient {
+            let slot = KeySlot.of(user)
+            return clients[slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2]
+        }
+        func ask(_ c: TestClient, _ line: String) -> String {
+            c.send(line + "\n")
+            return c.readLines(1).first ?? ""
+        }
+        func names(_ reply: String) -> Set<String> {
+            let tokens = reply.split(separator: " ").dropFirst()
+            return Set(tokens.enumerated().filter { $0.offset % 2 == 0 }.map { String($0.element) })
+        }
+        let viewers = (0..<30).map { "v\($0)" }
+        for v in viewers {
+            #expect(ask(owner(v), "EVENT \(v) C view ts=\(t0 + day)") == "OK")
+            #expect(ask(owner(v), "REC \(v) k=1 exp=homepage").hasPrefix("OK"))
+        }
+        #expect(ask(owner("v0"), "EVENT v0 C purchase ts=\(t0 + 2 * day)") == "OK")
+        #expect(ask(owner("w1"), "EVENT w1 C purchase ts=\(t0 + 2 * day)") == "OK")
+        let expected = Set(viewers.dropFirst()).union(["w2"])
+        for (n, c) in clients.enumerated() {
+            let got = names(ask(c, "AUDIENCE C k=100"))
+            #expect(got == expected, "node \(n): missing \(expected.subtracting(got).sorted()), extra \(got.subtracting(expected).sorted())")
+            let counts = ask(c, "EXPERIMENT homepage").split(separator: " ").dropFirst()
+            let pairs = stride(from: 0, to: counts.count - 1, by: 2).map { (counts[counts.startIndex + $0], Int(counts[counts.startIndex + $0 + 1]) ?? 0) }
+            let requests = pairs.filter { $0.0.hasSuffix(":requests") }.map(\.1).reduce(0, +)
+            #expect(requests == 30, "node \(n) counts \(requests) of the 30 RECs: \(counts)")
+        }
+        // FORGET on the person's primary hides them on every node.
+        #expect(ask(owner("w2"), "FORGET w2") == "OK")
+        for (n, c) in clients.enumerated() {
+            #expect(!names(ask(c, "AUDIENCE C k=100")).contains("w2"), "node \(n) still lists a forgotten user")
+        }
+        // LOOKALIKE of a user runs where their live state is; of a segment, anywhere.
+        let notOwner = clients.first { $0 !== owner("u1") }!
+        #expect(ask(notOwner, "LOOKALIKE u1 k=2").hasPrefix("ERR MOVED \(KeySlot.of("u1")) "))
+        #expect(ask(owner("u1"), "LOOKALIKE u1 k=2").hasPrefix("OK"))
+        #expect(ask(notOwner, "LOOKALIKE champions k=2").hasPrefix("OK"))
+        // RELOAD and SAVE sent to one node reach the others.
+        #expect(ask(clients[0], "RELOAD").hasPrefix("OK reloaded"))
+        #expect(ask(clients[0], "SAVE") == "OK")
+        for (n, c) in clients.enumerated().dropFirst() {
+            var info = ""
+            for _ in 0..<100 {
+                info = ask(c, "INFO").removingPercentEncoding ?? ""
+                if info.contains("last_reload_status:ok") && info.contains("saved_snapshots:1") { break }
+                usleep(50_000)
+            }
+            #expect(info.contains("last_reload_status:ok") && info.contains("saved_snapshots:1"), "node \(n): \(info)")
+        }
+    }
+}

@@ -103,7 +103,10 @@ public final class LiveStore: Sendable {
     /// in one critical section, then the log is rewritten without their
     /// events. If only that rewrite fails the FORGET has taken effect, and
     /// the error says the erasure is pending.
-    public func forget(user: [UInt8]) throws(StoreError) {
+    /// Returns every id forgotten: the member, their stitched visitors, and
+    /// `user` itself.
+    @discardableResult
+    public func forget(user: [UInt8]) throws(StoreError) -> [[UInt8]] {
         var ids: [[UInt8]] = []
         let ticket = try commit({ (state: LiveState) throws(StoreError) -> LogRecord in
             let member = state.canonical(user)
@@ -117,6 +120,7 @@ public final class LiveStore: Sendable {
                 throw StoreError("forgotten, but the event log still holds their events until the next SAVE or FORGET succeeds (\(error))")
             }
         }
+        return ids
     }
 
     // MARK: - Switching snapshots

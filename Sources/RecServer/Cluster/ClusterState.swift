@@ -14,6 +14,7 @@ public final class ClusterState: Sendable {
     /// Writes are refused while fewer replicas of the slot are in the set.
     public let minReplicasToWrite: Int
     let replicaTimeoutMs: Int
+    /// Links by address; gathers use links of their own ("gather " + address).
     private let links = Mutex<[String: ReplicaLink]>([:])
     /// Replicas that failed a forwarded write: out of the set, so the
     /// primary keeps serving without them, until a new map.
@@ -96,23 +97,74 @@ public final class ClusterState: Sendable {
         }
     }
 
-    /// Sends a catalog change this node applied to every other node of the
-    /// map (all of them serve the catalog); one that fails is logged and
-    /// left to the operator (its catalog lags until it gets the change).
-    func broadcast(_ args: [[UInt8]]) {
-        for address in map.nodes where address != me {
+    /// Sends what every node must apply (ITEM, FORGET, RELOAD, BGSAVE) to
+    /// every other node of the map but `skipping`; one that fails is logged
+    /// and left to the operator, who sends it to that node again.
+    func broadcast(_ args: [[UInt8]], skipping: Set<String> = []) {
+        for address in map.nodes where address != me && !skipping.contains(address) {
             do { try link(address).send(args) } catch {
-                Log.warn("catalog_broadcast_failed", ["node": address, "error": "\(error)",
-                                                      "detail": "send the ITEM to that node again"])
+                let command = String(decoding: args.first ?? [], as: UTF8.self)
+                Log.warn("broadcast_failed", ["node": address, "command": command, "error": "\(error)",
+                                              "detail": "send the \(command) to that node again"])
             }
         }
     }
 
-    private func link(_ address: String) -> ReplicaLink {
+    /// Every replica the map names for `slot`, in the set or not.
+    func namedReplicas(ofSlot slot: Int) -> Set<String> {
+        current.withLock { Set($0.shard(ofSlot: slot)?.replicas ?? []) }
+    }
+
+    /// Whether this node is the primary of `user`'s slot: the one whose
+    /// live state for that user is whole.
+    func owns(_ user: UnsafeBufferPointer<UInt8>) -> Bool {
+        let slot = KeySlot.of(user)
+        return current.withLock { $0.shard(ofSlot: slot)?.primary == me }
+    }
+
+    /// The primaries of the map but this node.
+    var otherPrimaries: [String] { map.shards.map(\.primary).filter { $0 != me } }
+
+    /// Every node of the map but this one.
+    var otherNodes: [String] { map.nodes.filter { $0 != me } }
+
+    /// `args` asked of each of `nodes` in turn (over links of their own, so
+    /// a gather never waits behind replication), their replies in order.
+    /// Any node that does not answer fails the whole: a partial answer
+    /// would pass for a complete one.
+    func gather(_ args: [[UInt8]], from nodes: [String]) throws(CommandError) -> [ReplicaLink.RESPValue] {
+        var replies: [ReplicaLink.RESPValue] = []
+        for address in nodes {
+            do { replies.append(try link(address, forGather: true).call(args)) } catch {
+                let command = String(decoding: args.first ?? [], as: UTF8.self)
+                throw CommandError(code: "CLUSTERDOWN", message: "\(command) gathers from every node that holds users; \(address) did not answer (\(error)); try again once the map is repaired")
+            }
+        }
+        return replies
+    }
+
+    /// A RELOAD or SAVE on every other node at once, each waited for (a
+    /// build may take minutes); returns "node: why" for each that failed.
+    func onEveryOtherNode(_ args: [[UInt8]]) -> [String] {
+        let nodes = otherNodes
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: nodes.count) { n in
+            do { try link(nodes[n], admin: true).send(args) } catch {
+                failures.withLock { $0.append("\(nodes[n]): \(error)") }
+            }
+        }
+        return failures.withLock { $0.sorted() }
+    }
+
+    /// How long a node waits for another's RELOAD or SAVE.
+    static let adminTimeoutMs = 30 * 60 * 1000
+
+    private func link(_ address: String, forGather: Bool = false, admin: Bool = false) -> ReplicaLink {
         links.withLock { l -> ReplicaLink in
-            if let existing = l[address] { return existing }
-            let made = ReplicaLink(address: address, timeoutMs: replicaTimeoutMs)
-            l[address] = made
+            let key = admin ? "admin " + address : forGather ? "gather " + address : address
+            if let existing = l[key] { return existing }
+            let made = ReplicaLink(address: address, timeoutMs: admin ? ClusterState.adminTimeoutMs : replicaTimeoutMs)
+            l[key] = made
             return made
         }
     }

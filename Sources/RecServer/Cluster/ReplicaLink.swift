@@ -12,6 +12,8 @@ import Glibc
 /// write. The connection first says `CLUSTER
 /// REPLICATING`, so the replica applies writes for slots it does not own.
 /// One request at a time; connect and reply are bounded by `timeout`.
+/// A receiving node's gather (AUDIENCE, EXPERIMENT) asks other nodes for
+/// their own part over links of this kind too, reading whole replies.
 final class ReplicaLink: Sendable {
     let address: String
     let timeoutMs: Int
@@ -26,23 +28,27 @@ final class ReplicaLink: Sendable {
 
     enum Failure: Error { case unreachable(String) }
 
-    /// Sends `args` as one RESP command and reads the one-line reply; an
-    /// error reply from the replica is a failure too.
+    /// Sends `args` as one RESP command and waits for the reply; an error
+    /// reply from the other node is a failure too.
     func send(_ args: [[UInt8]]) throws(Failure) {
-        try fd.withLock { (fd: inout Int32) throws(Failure) in
-            if fd < 0 {
-                fd = try connect()
-                do { try roundTrip(fd, [Array("CLUSTER".utf8), Array("REPLICATING".utf8)]) } catch let e as Failure {
-                    close(fd)
-                    fd = -1
-                    throw e
-                } catch { throw .unreachable("\(error)") }
-            }
-            do { try roundTrip(fd, args) } catch let e as Failure {
-                close(fd)
+        _ = try call(args)
+    }
+
+    /// Sends `args` as one RESP command and returns the whole reply (RESP2:
+    /// the link never says HELLO); an error reply is a failure.
+    func call(_ args: [[UInt8]]) throws(Failure) -> RESPValue {
+        try fd.withLock { (fd: inout Int32) throws(Failure) -> RESPValue in
+            do throws(Failure) {
+                if fd < 0 {
+                    fd = try connect()
+                    _ = try roundTrip(fd, [Array("CLUSTER".utf8), Array("REPLICATING".utf8)])
+                }
+                return try roundTrip(fd, args)
+            } catch {
+                if fd >= 0 { close(fd) }
                 fd = -1
-                throw e
-            } catch { throw .unreachable("\(error)") }
+                throw error
+            }
         }
     }
 
@@ -78,7 +84,7 @@ final class ReplicaLink: Sendable {
         return s
     }
 
-    private func roundTrip(_ fd: Int32, _ args: [[UInt8]]) throws(Failure) {
+    private func roundTrip(_ fd: Int32, _ args: [[UInt8]]) throws(Failure) -> RESPValue {
         var out = Array("*\(args.count)\r\n".utf8)
         for a in args {
             out += Array("$\(a.count)\r\n".utf8)
@@ -94,17 +100,82 @@ final class ReplicaLink: Sendable {
             }
             sent += n
         }
-        // The replies used here are one line: +OK or -ERR ...
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while line.last != 0x0A {
-            let n = recv(fd, &byte, 1, 0)
-            if n <= 0 {
+        var reader = Reader(fd: fd, timeoutMs: timeoutMs)
+        let reply = try reader.value()
+        if case .error(let text) = reply { throw .unreachable("refused: " + text) }
+        return reply
+    }
+
+    /// A RESP2 reply, read whole.
+    enum RESPValue {
+        case simple(String), error(String), integer(Int), bulk([UInt8]?), array([RESPValue]?)
+
+        var text: String? {
+            switch self {
+            case .simple(let s): s
+            case .bulk(let b): b.map { String(decoding: $0, as: UTF8.self) }
+            case .integer(let i): String(i)
+            default: nil
+            }
+        }
+        var elements: [RESPValue] { if case .array(let a) = self { a ?? [] } else { [] } }
+    }
+
+    /// Buffered reads of one reply from the socket.
+    private struct Reader {
+        let fd: Int32
+        let timeoutMs: Int
+        var buffer: [UInt8] = []
+        var at = 0
+
+        mutating func fill() throws(Failure) {
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+                if n > 0 {
+                    buffer += chunk[0..<n]
+                    return
+                }
                 if n < 0 && errno == EINTR { continue }
                 throw .unreachable(n == 0 ? "closed" : "no reply within \(timeoutMs) ms")
             }
-            line.append(byte)
         }
-        if line.first == UInt8(ascii: "-") { throw .unreachable("refused: " + String(decoding: line.dropLast(2), as: UTF8.self)) }
+
+        mutating func line() throws(Failure) -> [UInt8] {
+            while true {
+                if let end = buffer[at...].firstIndex(of: 0x0A), end > at, buffer[end - 1] == 0x0D {
+                    defer { at = end + 1 }
+                    return Array(buffer[at..<(end - 1)])
+                }
+                try fill()
+            }
+        }
+
+        mutating func value() throws(Failure) -> RESPValue {
+            let l = try line()
+            guard let kind = l.first else { throw .unreachable("empty reply line") }
+            let rest = String(decoding: l.dropFirst(), as: UTF8.self)
+            switch kind {
+            case UInt8(ascii: "+"): return .simple(rest)
+            case UInt8(ascii: "-"): return .error(rest)
+            case UInt8(ascii: ":"):
+                guard let v = Int(rest) else { throw .unreachable("bad integer reply \(rest)") }
+                return .integer(v)
+            case UInt8(ascii: "$"):
+                guard let n = Int(rest) else { throw .unreachable("bad bulk length \(rest)") }
+                if n < 0 { return .bulk(nil) }
+                while buffer.count - at < n + 2 { try fill() }
+                defer { at += n + 2 }
+                return .bulk(Array(buffer[at..<(at + n)]))
+            case UInt8(ascii: "*"):
+                guard let n = Int(rest) else { throw .unreachable("bad array length \(rest)") }
+                if n < 0 { return .array(nil) }
+                var items: [RESPValue] = []
+                for _ in 0..<n { items.append(try value()) }
+                return .array(items)
+            default:
+                throw .unreachable("unexpected reply type \(Character(UnicodeScalar(kind)))")
+            }
+        }
     }
 }

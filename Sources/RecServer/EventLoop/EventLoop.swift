@@ -267,6 +267,7 @@ final class EventLoop: @unchecked Sendable {
                     case .keepOpen: break
                     case .close: conn.closeWhenFlushed = true
                     case .deferred(let work): runDeferred(work, for: conn, encoder)
+                    case .deferredReply(let work): runDeferred(work, for: conn)
                     }
                     if handler.logTicket != 0 {
                         conn.durableTicket = handler.logTicket
@@ -281,14 +282,21 @@ final class EventLoop: @unchecked Sendable {
     /// back through `finished` and the loop's wake-up, in order.
     func runDeferred(_ work: @escaping @Sendable () -> Result<String, CommandError>, for conn: Connection,
                      _ encoder: ReplyEncoder) {
-        conn.awaitingReply = true
-        let fd = conn.fd, serial = conn.serial
-        DispatchQueue.global().async { [self] in
+        runDeferred({
             var bytes: [UInt8] = []
             switch work() {
             case .success(let message): encoder.status(message: message.isEmpty ? "OK" : "OK " + message, into: &bytes)
             case .failure(let error): encoder.error(error.code, error.message, into: &bytes)
             }
+            return bytes
+        }, for: conn)
+    }
+
+    func runDeferred(_ work: @escaping @Sendable () -> [UInt8], for conn: Connection) {
+        conn.awaitingReply = true
+        let fd = conn.fd, serial = conn.serial
+        DispatchQueue.global().async { [self] in
+            let bytes = work()
             finished.withLock { $0.append((fd, serial, bytes)) }
             selector.wakeUp()
         }

@@ -144,8 +144,9 @@ public final class LiveService: Sendable {
 
     /// Forgets the person `user` names (see `LiveStore.forget`); returns
     /// once it is on disk.
-    public func forget(user: [UInt8]) throws(CommandError) {
-        do { try live.forget(user: user) } catch { throw .store(error) }
+    @discardableResult
+    public func forget(user: [UInt8]) throws(CommandError) -> [[UInt8]] {
+        do { return try live.forget(user: user) } catch { throw .store(error) }
     }
 
     // MARK: - Reload and save

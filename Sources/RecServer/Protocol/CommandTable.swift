@@ -173,7 +173,7 @@ public enum Command: Int, CaseIterable, Sendable {
     /// user's slot (reads also on its replicas, after READONLY).
     public var isPerUser: Bool {
         switch self {
-        case .rec, .event, .forget, .due, .segment, .variant, .alias: true
+        case .rec, .event, .forget, .due, .segment, .variant, .alias, .lookalike: true
         default: false
         }
     }

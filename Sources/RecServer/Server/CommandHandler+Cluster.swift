@@ -11,6 +11,8 @@ extension CommandHandler {
     func redirected(_ command: Command, _ request: Request, _ cluster: ClusterState, _ encoder: ReplyEncoder,
                     _ out: inout [UInt8], _ client: inout ClientState) -> Bool {
         if command == .segment && ByteParsing.equalsLowercase(request[1], "count") { return true }
+        // A segment's lookalikes come from the snapshot, the same on every node.
+        if command == .lookalike && config.segmentRules.rules.contains(where: { request[1].elementsEqual($0.name.utf8) }) { return true }
         let isRead = !command.spec.flags.contains("write")
         switch cluster.route(request[1], readOnlyClient: client.readOnly, isRead: isRead) {
         case .here:

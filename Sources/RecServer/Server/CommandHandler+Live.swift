@@ -63,14 +63,20 @@ extension CommandHandler {
             encoder.status("OK", into: &out)
         case .forget:
             // Off the loop: the suppression list, the log append and the
-            // log's rewrite each wait for the disk.
+            // log's rewrite each wait for the disk. In a cluster the
+            // replicas get the FORGET as sent (they resolve its ALIAS as
+            // this node did); every other node serves the same snapshot, so
+            // it gets each id forgotten, to hide them too.
             let user = Array(request[1])
             let slot = try replicationSlot(request[1])
             let cluster = self.cluster
             return .deferred {
                 Result { () throws(CommandError) in
-                    try live.forget(user: user)
-                    if let slot { cluster?.forward(slot: slot, [Array("FORGET".utf8), user]) }
+                    let ids = try live.forget(user: user)
+                    if let slot, let cluster {
+                        cluster.forward(slot: slot, [Array("FORGET".utf8), user])
+                        for id in ids { cluster.broadcast([Array("FORGET".utf8), id], skipping: cluster.namedReplicas(ofSlot: slot)) }
+                    }
                 }.map { "" }
             }
         case .alias:
@@ -90,17 +96,35 @@ extension CommandHandler {
                 }
             }
             let target = try live.beginReload(dir)
+            // Every node reloads, each its own copy of the snapshot at the
+            // same path: after this one, and waited for unless ASYNC.
+            let others = cluster.flatMap { replicating ? nil : $0 }
+            let remote = [Array("RELOAD".utf8)] + (dir.map { [Array($0.utf8)] } ?? [])
             if async {
+                others?.broadcast(remote + [Array("ASYNC".utf8)])
                 DispatchQueue.global().async { _ = live.reload(target) }
                 encoder.status(message: "OK reload of \(target) started; INFO shows its outcome", into: &out)
                 return .keepOpen
             }
-            return .deferred { live.reload(target) }
+            return .deferred {
+                let here = live.reload(target)
+                guard case .success(let summary) = here, let others else { return here }
+                let failed = others.onEveryOtherNode(remote)
+                return .success(summary + (failed.isEmpty ? "; every other node reloaded too"
+                                                          : "; not reloaded on \(failed.joined(separator: ", "))"))
+            }
         case .save:
             try live.beginSave()
+            // Every node saves its own users' state, after this one.
+            let others = cluster.flatMap { replicating ? nil : $0 }
             // Redis clients expect a bare OK (redis-py's save() is True only
             // then); the new snapshot's path is in INFO and the log.
-            return .deferred { live.save().map { _ in "" } }
+            return .deferred {
+                let here = live.save().map { _ in "" }
+                guard case .success = here, let others else { return here }
+                let failed = others.onEveryOtherNode([Array("SAVE".utf8)])
+                return failed.isEmpty ? here : .failure(CommandError(code: "SAVE", message: "saved on this node, not on \(failed.joined(separator: ", ")); send SAVE to those nodes"))
+            }
         default:
             break
         }

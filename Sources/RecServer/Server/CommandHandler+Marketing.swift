@@ -51,7 +51,13 @@ extension CommandHandler {
 
     /// `AUDIENCE item`: snapshot interest without purchase, plus live views
     /// and carts, minus anyone who bought (in the snapshot or live).
-    func audience(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) {
+    ///
+    /// In a cluster a user's live state is whole only on the primary of
+    /// their slot, so each node answers for the users it is primary of, and
+    /// the node asked gathers the other primaries' parts (over their links,
+    /// as epoch seconds, since each node counts days from its own newest
+    /// event) and merges them.
+    func audience(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) -> Action {
         let (k, since) = try audienceOptions(request, .audience)
         let now = referenceNow(index)
         let cutoff = since.map { now.saturatingMinus(Int64($0 * 86_400)) } ?? Int64.min
@@ -67,21 +73,94 @@ extension CommandHandler {
             guard e.item.elementsEqual(request[1]) else { return }
             if e.type == .purchase { buyers.insert(user) } else if e.time >= cutoff { latest[user] = max(latest[user] ?? .min, e.time) }
         }
-        var rows = latest.filter { user, _ in
+        let rows = latest.filter { user, _ in
             if buyers.contains(user) { return false }
             if user.withUnsafeBufferPointer({ b in live?.state.withUser(b) { $0?.forgotten } }) == true { return false }
+            if let cluster, !user.withUnsafeBufferPointer({ cluster.owns($0) }) { return false }
             guard let item, let u = user.withUnsafeBufferPointer({ index.users.lookup($0) }) else { return true }
             return !index.bought(user: u, item: item)
-        }.map { ($0.key, $0.value) }
-        rows.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
+        }.map { (user: $0.key, time: $0.value) }
+        guard let cluster else {
+            if item == nil && rows.isEmpty { unknownReplies += 1 }
+            Self.encodeAudience(rows, k: k, now: now, unknown: item == nil, encoder, meta: wantsMeta, into: &out)
+            return .keepOpen
+        }
+        if replicating {
+            encoder.write(.array(rows.flatMap { [Reply.bulk($0.user), .text(String($0.time))] }), into: &out)
+            return .keepOpen
+        }
+        let args = (0..<request.count).map { Array(request[$0]) }
+        let meta = wantsMeta, unknown = item == nil
+        return .deferredReply {
+            var all = rows
+            var bytes: [UInt8] = []
+            do throws(CommandError) {
+                for reply in try cluster.gather(args, from: cluster.otherPrimaries) {
+                    let e = reply.elements
+                    for p in stride(from: 0, to: e.count - 1, by: 2) {
+                        if case .bulk(let user?) = e[p], let t = e[p + 1].text.flatMap({ Int64($0) }) { all.append((user, t)) }
+                    }
+                }
+            } catch {
+                encoder.error(error.code, error.message, into: &bytes)
+                return bytes
+            }
+            Self.encodeAudience(all, k: k, now: now, unknown: unknown, encoder, meta: meta, into: &bytes)
+            return bytes
+        }
+    }
+
+    /// The newest interest first (ties by id), as days before `now`.
+    static func encodeAudience(_ rows: [(user: [UInt8], time: Int64)], k: Int, now: Int64, unknown: Bool, _ encoder: ReplyEncoder,
+                               meta: Bool, into out: inout [UInt8]) {
+        let sorted = rows.sorted { $0.time != $1.time ? $0.time > $1.time : $0.user.lexicographicallyPrecedes($1.user) }
         var names = ByteInterner()
         var result = ResultList()
-        for (user, t) in rows.prefix(k) {
+        for (user, t) in sorted.prefix(k) {
             let id = user.withUnsafeBufferPointer { names.intern($0) }
             result.append(id, Float(Double(max(0, now.saturatingMinus(t))) / 86_400))
         }
-        if item == nil && rows.isEmpty { result.unknownSubject = true }
-        reply(result, names: names, encoder, &out)
+        if unknown && rows.isEmpty { result.unknownSubject = true }
+        encoder.recommendations(result, names: names, meta: meta, into: &out)
+    }
+
+    /// `EXPERIMENT name`: each variant's requests, clicks and purchases.
+    /// In a cluster every node counts what it served (REC where it ran,
+    /// clicks and purchases where their EVENT was logged), so the node asked
+    /// adds up every other node's counts.
+    func experimentCounts(_ request: Request, _ encoder: ReplyEncoder, _ out: inout [UInt8]) throws(CommandError) -> Action {
+        let experiment = try experiment(named: request[1])
+        var fields: [(String, Int)] = []
+        let counts = stats.experiments.snapshot(experiment.name)
+        for v in experiment.variants {
+            let c = counts[v.name] ?? ExperimentCounters.Counts()
+            fields += [("\(v.name):requests", c.requests), ("\(v.name):clicks", c.clicks), ("\(v.name):purchases", c.purchases)]
+        }
+        guard let cluster, !replicating else {
+            encoder.fields(fields.map { ($0.0, String($0.1)) }, into: &out)
+            return .keepOpen
+        }
+        let args = [Array("EXPERIMENT".utf8), Array(request[1])]
+        let local = fields
+        return .deferredReply {
+            var bytes: [UInt8] = []
+            var total = local
+            do throws(CommandError) {
+                for reply in try cluster.gather(args, from: cluster.otherNodes) {
+                    let e = reply.elements
+                    for p in stride(from: 0, to: e.count - 1, by: 2) {
+                        guard let name = e[p].text, let n = e[p + 1].text.flatMap({ Int($0) }),
+                              let at = total.firstIndex(where: { $0.0 == name }) else { continue }
+                        total[at].1 += n
+                    }
+                }
+            } catch {
+                encoder.error(error.code, error.message, into: &bytes)
+                return bytes
+            }
+            encoder.fields(total.map { ($0.0, String($0.1)) }, into: &bytes)
+            return bytes
+        }
     }
 
     func segment(_ request: Request, _ index: RecIndex, _ encoder: ReplyEncoder, _ out: inout [UInt8]) {

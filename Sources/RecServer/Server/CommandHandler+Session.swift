@@ -115,9 +115,11 @@ extension CommandHandler {
                 list.append(bytes.count, bytes.count + a.count)
                 bytes.append(contentsOf: a)
             }
-            // Commands that defer (SAVE, RELOAD) or close were not queued.
+            // Commands that defer (SAVE, RELOAD) or close were not queued; a
+            // cluster-wide answer gathers here, in order, on the loop.
             let result = bytes.withUnsafeBufferPointer { b in handle(list, b, encoder, &out, client: &client) }
             if case .close = result { action = .close }
+            if case .deferredReply(let work) = result { out += work() }
         }
         return action
     }

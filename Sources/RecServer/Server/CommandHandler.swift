@@ -10,6 +10,9 @@ final class CommandHandler {
         case close
         /// The reply comes from `work`, run off the loop (RELOAD, SAVE).
         case deferred(@Sendable () -> Result<String, CommandError>)
+        /// The whole encoded reply comes from `work`, run off the loop (the
+        /// cluster-wide answers, which wait for other nodes).
+        case deferredReply(@Sendable () -> [UInt8])
     }
 
     /// The settings now in force: a copy of `runtime`'s, refreshed when its
@@ -182,6 +185,7 @@ final class CommandHandler {
         case .bgsave:
             guard let live else { throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)") }
             try live.beginSave()
+            if let cluster, !replicating { cluster.broadcast([Array("BGSAVE".utf8)]) }
             DispatchQueue.global().async { _ = live.save() }
             encoder.status("Background saving started", into: &out)
         case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch, .cluster, .readonly, .readwrite, .asking:
@@ -290,19 +294,11 @@ final class CommandHandler {
             let v = withMember(request[1]) { experiment.variant(for: $0) }
             encoder.fields([("experiment", experiment.name), ("variant", v.name)], into: &out)
         case .experiment:
-            let experiment = try experiment(named: request[1])
-            let counts = stats.experiments.snapshot(experiment.name)
-            var fields: [(String, String)] = []
-            for v in experiment.variants {
-                let c = counts[v.name] ?? ExperimentCounters.Counts()
-                fields += [("\(v.name):requests", "\(c.requests)"), ("\(v.name):clicks", "\(c.clicks)"),
-                           ("\(v.name):purchases", "\(c.purchases)")]
-            }
-            encoder.fields(fields, into: &out)
+            return try experimentCounts(request, encoder, &out)
         case .lookalike:
             try lookalike(request, index, encoder, &out)
         case .audience:
-            try audience(request, index, encoder, &out)
+            return try audience(request, index, encoder, &out)
         case .event, .item, .forget, .reload, .save, .alias:
             guard let live else {
                 throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)")
