@@ -16,9 +16,33 @@ public final class ClusterState: Sendable {
     let replicaTimeoutMs: Int
     /// Links by address; gathers use links of their own ("gather " + address).
     private let links = Mutex<[String: ReplicaLink]>([:])
-    /// Replicas that failed a forwarded write: out of the set, so the
-    /// primary keeps serving without them, until a new map.
-    private let left = Mutex<Set<String>>([])
+    /// Replicas out of the set, each with the writes it has missed since it
+    /// left, in order (the first may have reached it: it went silent after
+    /// the send). The primary serves on without them; a catch-up replays
+    /// the writes and the replica rejoins once none is left.
+    private let behind = Mutex<[String: Backlog]>([:])
+    private let catchUpScheduled = Atomic<Bool>(false)
+
+    struct Backlog {
+        /// From `start` on: what is still to replay.
+        var writes: [[[UInt8]]] = []
+        var start = 0
+        var isEmpty: Bool { start == writes.count }
+        var count: Int { writes.count - start }
+        mutating func dropFirst() {
+            start += 1
+            if start >= 1024 && start * 2 >= writes.count {
+                writes.removeFirst(start)
+                start = 0
+            }
+        }
+        /// More than `backlogLimit` writes missed: the replica stays out
+        /// until an operator reseeds it (a copy of this node's data-dir).
+        var overflowed = false
+    }
+
+    /// Missed writes kept per replica (Redis's repl-backlog, counted in writes).
+    static let backlogLimit = 1_000_000
 
     public static let fileName = "cluster.json"
 
@@ -58,8 +82,10 @@ public final class ClusterState: Sendable {
             EventLog.syncDirectory(of: path)
             m = map
         }
-        // A new map is a new set: every replica it names is tried again.
-        left.withLock { $0.removeAll() }
+        // A replica the new map no longer names as one (promoted, or
+        // gone) has nothing to catch up; the others still do.
+        let named = Set(map.shards.flatMap(\.replicas))
+        behind.withLock { b in b = b.filter { named.contains($0.key) } }
     }
 
     /// The replicas of `slot`'s shard still in the set, when this node is
@@ -70,7 +96,7 @@ public final class ClusterState: Sendable {
             return shard.replicas.filter { $0 != me }
         }
         guard !named.isEmpty else { return [] }
-        let out = left.withLock { l in named.filter { !l.contains($0) } }
+        let out = behind.withLock { b in named.filter { b[$0] == nil } }
         return out
     }
 
@@ -86,14 +112,72 @@ public final class ClusterState: Sendable {
 
     /// Sends a write this node applied to every replica of its slot still
     /// in the set, and returns once each answered; a replica that fails
-    /// leaves the set (logged, and in INFO) and the write stands.
+    /// leaves the set (logged, and in INFO) and the write stands. What a
+    /// replica out of the set misses is kept for its catch-up.
     func forward(slot: Int, _ args: [[UInt8]]) {
-        for address in replicas(ofSlot: slot) {
-            do { try link(address).send(args) } catch {
-                left.withLock { _ = $0.insert(address) }
-                Log.warn("replica_left", ["replica": address, "slot": slot, "error": "\(error)",
-                                          "detail": "writes go on without it until a new cluster map"])
+        let named = current.withLock { m -> [String] in
+            guard let shard = m.shard(ofSlot: slot), shard.primary == me else { return [] }
+            return shard.replicas.filter { $0 != me }
+        }
+        for address in named {
+            let kept = behind.withLock { b -> Bool in
+                guard var backlog = b[address] else { return false }
+                if !backlog.overflowed {
+                    if backlog.count < ClusterState.backlogLimit { backlog.writes.append(args) } else {
+                        backlog = Backlog(writes: [], overflowed: true)
+                        Log.warn("replica_backlog_overflow", ["replica": address, "limit": ClusterState.backlogLimit,
+                                                              "detail": "it stays out of the set: reseed it from a copy of this node's data-dir"])
+                    }
+                }
+                b[address] = backlog
+                return true
             }
+            if kept { continue }
+            do { try link(address).send(args) } catch {
+                behind.withLock { b in b[address, default: Backlog()].writes.append(args) }
+                Log.warn("replica_left", ["replica": address, "slot": slot, "error": "\(error)",
+                                          "detail": "writes go on without it; it rejoins once it has caught up"])
+                scheduleCatchUp()
+            }
+        }
+    }
+
+    /// Replays each out-of-set replica's missed writes, oldest first, over
+    /// a link that says CATCHUP (the replica skips an EVENT it already
+    /// has: the first write may have reached it); one that has none left
+    /// rejoins the set. Runs every 250 ms while any replica is behind.
+    private func scheduleCatchUp() {
+        guard catchUpScheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .milliseconds(250)) { [self] in
+            catchUpScheduled.store(false, ordering: .releasing)
+            var pending = false
+            for address in behind.withLock({ Array($0.keys) }) {
+                let catchUp = link(address, catchUp: true)
+                while true {
+                    // The head is taken off only once sent; forward appends
+                    // to the tail meanwhile, and the replica rejoins only
+                    // when the list is empty under the same lock.
+                    let head = behind.withLock { b -> [[UInt8]]?? in
+                        guard let backlog = b[address], !backlog.overflowed else { return .some(nil) }
+                        if backlog.isEmpty {
+                            b[address] = nil
+                            return nil
+                        }
+                        return .some(backlog.writes[backlog.start])
+                    }
+                    guard let next = head else {
+                        Log.info("replica_rejoined", ["replica": address])
+                        break
+                    }
+                    guard let write = next else { break }  // overflowed: the operator's
+                    do { try catchUp.send(write) } catch {
+                        pending = true
+                        break
+                    }
+                    behind.withLock { b in if b[address]?.isEmpty == false { b[address]!.dropFirst() } }
+                }
+            }
+            if pending { scheduleCatchUp() }
         }
     }
 
@@ -159,18 +243,23 @@ public final class ClusterState: Sendable {
     /// How long a node waits for another's RELOAD or SAVE.
     static let adminTimeoutMs = 30 * 60 * 1000
 
-    private func link(_ address: String, forGather: Bool = false, admin: Bool = false) -> ReplicaLink {
+    private func link(_ address: String, forGather: Bool = false, admin: Bool = false, catchUp: Bool = false) -> ReplicaLink {
         links.withLock { l -> ReplicaLink in
-            let key = admin ? "admin " + address : forGather ? "gather " + address : address
+            let key = admin ? "admin " + address : forGather ? "gather " + address : catchUp ? "catchup " + address : address
             if let existing = l[key] { return existing }
-            let made = ReplicaLink(address: address, timeoutMs: admin ? ClusterState.adminTimeoutMs : replicaTimeoutMs)
+            let made = ReplicaLink(address: address, timeoutMs: admin ? ClusterState.adminTimeoutMs : replicaTimeoutMs,
+                                   catchUp: catchUp)
             l[key] = made
             return made
         }
     }
 
-    /// Replicas that left the set since the map was installed.
-    public var replicasLeft: [String] { left.withLock { $0.sorted() } }
+    /// Replicas out of the set (catching up, or overflowed), with the
+    /// writes each still has to replay.
+    public var replicasLeft: [String] { behind.withLock { $0.keys.sorted() } }
+    public var replicaBacklogs: [(replica: String, writes: Int, overflowed: Bool)] {
+        behind.withLock { b in b.map { ($0.key, $0.value.count, $0.value.overflowed) }.sorted { $0.replica < $1.replica } }
+    }
 
     enum Route {
         case here

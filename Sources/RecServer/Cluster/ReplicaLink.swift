@@ -19,9 +19,14 @@ final class ReplicaLink: Sendable {
     let timeoutMs: Int
     private let fd = Mutex<Int32>(-1)
 
-    init(address: String, timeoutMs: Int) {
+    /// What the link says first: `CLUSTER REPLICATING`, plus `CATCHUP` on
+    /// a primary's link that replays what a replica missed.
+    let hello: [[UInt8]]
+
+    init(address: String, timeoutMs: Int, catchUp: Bool = false) {
         self.address = address
         self.timeoutMs = timeoutMs
+        hello = [Array("CLUSTER".utf8), Array("REPLICATING".utf8)] + (catchUp ? [Array("CATCHUP".utf8)] : [])
     }
 
     deinit { fd.withLock { if $0 >= 0 { close($0) } } }
@@ -41,7 +46,7 @@ final class ReplicaLink: Sendable {
             do throws(Failure) {
                 if fd < 0 {
                     fd = try connect()
-                    _ = try roundTrip(fd, [Array("CLUSTER".utf8), Array("REPLICATING".utf8)])
+                    _ = try roundTrip(fd, hello)
                 }
                 return try roundTrip(fd, args)
             } catch {

@@ -56,8 +56,9 @@ extension CommandHandler {
             encoder.status("OK", into: &out)
         case .asking:
             encoder.status("OK", into: &out)
-        case .cluster where request.count == 2 && ByteParsing.equalsLowercase(request[1], "replicating"):
+        case .cluster where (2...3).contains(request.count) && ByteParsing.equalsLowercase(request[1], "replicating"):
             client.replicationLink = true
+            client.catchingUp = request.count == 3 && ByteParsing.equalsLowercase(request[2], "catchup")
             encoder.status("OK", into: &out)
         default:
             try clusterCommand(request, cluster, encoder, &out)

@@ -30,6 +30,10 @@ extension CommandHandler {
             try requireId(request[1], "user")
             try requireId(request[2], "item")
             let slot = try replicationSlot(request[1])
+            if catchingUp, live.state.withUser(request[1], { $0?.events.contains(event) ?? false }) {
+                encoder.status("OK", into: &out)
+                return .keepOpen
+            }
             logTicket = try live.record(user: Array(request[1]), event)
             if let slot, let cluster {
                 // The replicas get the time and quantity this node resolved.

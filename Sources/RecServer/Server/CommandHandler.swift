@@ -37,6 +37,8 @@ final class CommandHandler {
     let cluster: ClusterState?
     /// The current command came over a primary's replication link.
     var replicating = false
+    /// This request came over a primary's catch-up link (`ClientState.catchingUp`).
+    var catchingUp = false
     /// The log ticket of the latest write (EVENT, ITEM, ALIAS): the loop
     /// holds the connection's replies until the log has it on disk, then
     /// clears it.
@@ -123,6 +125,7 @@ final class CommandHandler {
             return .keepOpen
         }
         replicating = client.replicationLink
+        catchingUp = client.catchingUp
         if client.queued != nil, let action = queue(command, request, encoder, &out, &client) { return action }
         client.record.lastCommand.store(command.rawValue, ordering: .relaxed)
         wantsMeta = false

@@ -111,6 +111,10 @@ enum InfoReport {
             let mine = map.shards.filter { $0.primary == cluster.me }.flatMap(\.slots).reduce(0) { $0 + $1.count }
             lines.append("cluster_slots_served:\(mine)")
             lines.append("cluster_replicas_left:\(cluster.replicasLeft.joined(separator: ","))")
+            // Per replica out of the set: the writes it still has to replay.
+            for b in cluster.replicaBacklogs {
+                lines.append("cluster_replica_backlog:\(b.replica),writes=\(b.writes)\(b.overflowed ? ",overflowed=1" : "")")
+            }
             lines.append("min_replicas_to_write:\(cluster.minReplicasToWrite)")
         }
         lines.append("")
