@@ -5,10 +5,14 @@
 # cluster) on CPU 1. Alternated RUNS times.
 #
 #   Benchmarks/cluster-throughput.sh [snapshot] [runs] [requests]
+#
+# RECDS="old new" alternates binaries (default .build/release/recd);
+# MODES picks among standalone, plain and ring; EXTRA_ARGS go to every
+# server (e.g. "--appendfsync always").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SNAPSHOT=${1:-/tmp/retail} RUNS=${2:-3} N=${3:-100000}
-RECD=.build/release/recd
+RECDS=${RECDS:-.build/release/recd} MODES=${MODES:-standalone plain ring}
 command -v redis-benchmark > /dev/null || { echo "needs redis-benchmark: apt-get install redis-tools" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$work"' EXIT
@@ -23,16 +27,16 @@ for name, ring in (("plain", False), ("ring", True)):
 PY
 wait_up() { for _ in $(seq 1 100); do redis-cli -p "$1" PING > /dev/null 2>&1 && return; sleep 0.1; done; }
 rate() { grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1; }
-run() {  # $1: standalone | plain | ring
+run() {  # $1: standalone | plain | ring; RECD: the binary
   local pids=() r
   rm -rf "$work"/d*
   if [ "$1" = standalone ]; then
-    taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d0" --port ${ports[0]} --threads 1 --similarity cosine --loglevel warn & pids+=($!)
+    taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d0" --port ${ports[0]} --threads 1 --similarity cosine --als-factors 0 --loglevel warn ${EXTRA_ARGS:-} & pids+=($!)
     wait_up ${ports[0]}
     r=$(taskset -c 1 redis-benchmark -p ${ports[0]} -c 50 -n "$N" -r 100000 -q EVENT u__rand_int__ 85123A view 2>&1 | tr '\r' '\n' | rate)
   else
     for p in "${ports[@]}"; do
-      taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d$p" --port "$p" --threads 1 --similarity cosine --loglevel warn \
+      taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d$p" --port "$p" --threads 1 --similarity cosine --als-factors 0 --loglevel warn ${EXTRA_ARGS:-} \
         --cluster-config "$work/$1.json" --cluster-announce "127.0.0.1:$p" & pids+=($!)
     done
     for p in "${ports[@]}"; do wait_up "$p"; done
@@ -42,5 +46,7 @@ run() {  # $1: standalone | plain | ring
   echo "$r"
 }
 for i in $(seq 1 "$RUNS"); do
-  for mode in standalone plain ring; do echo "run $i $mode: $(run $mode) EVENT/s"; done
+  for RECD in $RECDS; do
+    for mode in $MODES; do echo "run $i $RECD $mode: $(run $mode) EVENT/s"; done
+  done
 done
