@@ -74,6 +74,17 @@ import RecTestSupport
         #expect(selection[1] != selection[2], "the weight changes the ranking")
     }
 
+    @Test func hybridIsTried_OnlyWhereItsVectorScanIsCheap() {
+        let events = Fixtures.randomEvents(users: 300, items: 80, groups: 4, seed: 11)
+        var config = Fixtures.plainConfig(.auto)
+        config.alsFactors = 8
+        let small = ModelSelection.choose(events: events, config: config)
+        #expect(small.candidates.contains { $0.config.recMode == .hybrid })
+        let large = ModelSelection.choose(events: events, config: config, hybridMaxItems: 50)
+        #expect(!large.candidates.contains { $0.config.recMode == .hybrid }, "80 items is past a limit of 50")
+        #expect(large.chosen.config.recMode == .cf)
+    }
+
     @Test func auto_ChoosesTheBestHoldoutCandidate_AndBuildsWithIt() throws {
         let events = Fixtures.randomEvents(users: 600, items: 150, groups: 3, seed: 7)
         var config = Fixtures.plainConfig(.auto)
