@@ -110,18 +110,33 @@ public final class ClusterState: Sendable {
         }
     }
 
-    /// Sends a write this node applied to every replica of its slot still
-    /// in the set, and returns once each answered; a replica that fails
-    /// leaves the set (logged, and in INFO) and the write stands. What a
-    /// replica out of the set misses is kept for its catch-up.
-    func forward(slot: Int, _ args: [[UInt8]]) {
+    /// A client's reply waits until `stream` acknowledged `seq`.
+    struct ReplicaWait {
+        let stream: ReplicationStream
+        let seq: UInt64
+        var isAcknowledged: Bool { stream.isAcknowledged(seq) }
+    }
+
+    /// Queues a write this node applied for every replica of its slot in
+    /// the set (`ReplicationStream`) and returns what the client's reply
+    /// waits for. A replica that fails leaves the set (logged, and in
+    /// INFO) and the write stands; what a replica out of the set misses is
+    /// kept for its catch-up.
+    func forward(slot: Int, _ args: [[UInt8]]) -> [ReplicaWait] {
         let named = current.withLock { m -> [String] in
             guard let shard = m.shard(ofSlot: slot), shard.primary == me else { return [] }
             return shard.replicas.filter { $0 != me }
         }
+        var waits: [ReplicaWait] = []
         for address in named {
-            let kept = behind.withLock { b -> Bool in
-                guard var backlog = b[address] else { return false }
+            // Under the same lock as a failure's hand-over to the backlog,
+            // so no write falls between the stream and the backlog.
+            behind.withLock { b in
+                guard var backlog = b[address] else {
+                    let s = stream(address)
+                    waits.append(ReplicaWait(stream: s, seq: s.enqueue(args)))
+                    return
+                }
                 if !backlog.overflowed {
                     if backlog.count < ClusterState.backlogLimit { backlog.writes.append(args) } else {
                         backlog = Backlog(writes: [], overflowed: true)
@@ -130,15 +145,47 @@ public final class ClusterState: Sendable {
                     }
                 }
                 b[address] = backlog
-                return true
             }
-            if kept { continue }
-            do { try link(address).send(args) } catch {
-                behind.withLock { b in b[address, default: Backlog()].writes.append(args) }
-                Log.warn("replica_left", ["replica": address, "slot": slot, "error": "\(error)",
-                                          "detail": "writes go on without it; it rejoins once it has caught up"])
-                scheduleCatchUp()
-            }
+        }
+        return waits
+    }
+
+    /// `forward`, then waits for the acknowledgements (off the loop: FORGET).
+    func forwardAndWait(slot: Int, _ args: [[UInt8]]) {
+        for wait in forward(slot: slot, args) {
+            while !wait.isAcknowledged { usleep(100) }
+        }
+    }
+
+    /// A stream's replica failed: its unsent writes and the batch in flight
+    /// become its backlog, in order, every wait is released, and the
+    /// catch-up starts.
+    private func replicaFailed(_ address: String, inFlight: [[[UInt8]]], error: String) {
+        behind.withLock { b in
+            var backlog = b[address] ?? Backlog()
+            backlog.writes = inFlight + stream(address).takeQueued() + backlog.writes[backlog.start...]
+            backlog.start = 0
+            b[address] = backlog
+        }
+        Log.warn("replica_left", ["replica": address, "error": error,
+                                  "detail": "writes go on without it; it rejoins once it has caught up"])
+        scheduleCatchUp()
+    }
+
+    private let streams = Mutex<[String: ReplicationStream]>([:])
+    private let wakers = Mutex<[@Sendable () -> Void]>([])
+
+    /// Called from any thread when replies held for replicas may go out.
+    func onAcknowledged(_ wake: @escaping @Sendable () -> Void) { wakers.withLock { $0.append(wake) } }
+
+    private func stream(_ address: String) -> ReplicationStream {
+        streams.withLock { s -> ReplicationStream in
+            if let existing = s[address] { return existing }
+            let made = ReplicationStream(address: address, timeoutMs: replicaTimeoutMs, wake: { [weak self] in
+                for wake in self?.wakers.withLock({ $0 }) ?? [] { wake() }
+            }, failed: { [weak self] batch, error in self?.replicaFailed(address, inFlight: batch, error: error) })
+            s[address] = made
+            return made
         }
     }
 

@@ -89,13 +89,51 @@ final class ReplicaLink: Sendable {
         return s
     }
 
-    private func roundTrip(_ fd: Int32, _ args: [[UInt8]]) throws(Failure) -> RESPValue {
-        var out = Array("*\(args.count)\r\n".utf8)
+    /// Sends every command of `batch` at once and reads their replies in
+    /// order (a replica's group commit then covers the whole batch); any
+    /// error reply fails the batch.
+    func pipeline(_ batch: [[[UInt8]]]) throws(Failure) {
+        try fd.withLock { (fd: inout Int32) throws(Failure) in
+            do throws(Failure) {
+                if fd < 0 {
+                    fd = try connect()
+                    _ = try roundTrip(fd, hello)
+                }
+                var out: [UInt8] = []
+                for args in batch { Self.frame(args, into: &out) }
+                try sendAll(fd, out)
+                var reader = Reader(fd: fd, timeoutMs: timeoutMs)
+                for _ in batch {
+                    if case .error(let text) = try reader.value() { throw Failure.unreachable("refused: " + text) }
+                }
+            } catch {
+                if fd >= 0 { close(fd) }
+                fd = -1
+                throw error
+            }
+        }
+    }
+
+    static func frame(_ args: [[UInt8]], into out: inout [UInt8]) {
+        out += Array("*\(args.count)\r\n".utf8)
         for a in args {
             out += Array("$\(a.count)\r\n".utf8)
             out += a
             out += [0x0D, 0x0A]
         }
+    }
+
+    private func roundTrip(_ fd: Int32, _ args: [[UInt8]]) throws(Failure) -> RESPValue {
+        var out: [UInt8] = []
+        Self.frame(args, into: &out)
+        try sendAll(fd, out)
+        var reader = Reader(fd: fd, timeoutMs: timeoutMs)
+        let reply = try reader.value()
+        if case .error(let text) = reply { throw .unreachable("refused: " + text) }
+        return reply
+    }
+
+    private func sendAll(_ fd: Int32, _ out: [UInt8]) throws(Failure) {
         var sent = 0
         while sent < out.count {
             let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -105,10 +143,6 @@ final class ReplicaLink: Sendable {
             }
             sent += n
         }
-        var reader = Reader(fd: fd, timeoutMs: timeoutMs)
-        let reply = try reader.value()
-        if case .error(let text) = reply { throw .unreachable("refused: " + text) }
-        return reply
     }
 
     /// A RESP2 reply, read whole.

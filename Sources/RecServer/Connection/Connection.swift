@@ -29,6 +29,10 @@ final class Connection {
     var durableTicket: UInt64 = 0
     /// In the loop's list of connections waiting for the end-of-batch sync.
     var awaitingSync = false
+    /// Replies in `output` also wait for these replica acknowledgements.
+    var replicaWaits: [ClusterState.ReplicaWait] = []
+    /// In the loop's list of connections waiting for replicas.
+    var awaitingReplicas = false
     /// Protocol, authentication, name, transaction (HELLO, AUTH, CLIENT, MULTI).
     var client: ClientState
     /// Monotonic seconds of the last request bytes, for the idle timeout.

@@ -41,6 +41,7 @@ final class EventLoop: @unchecked Sendable {
     /// ticket among them: one fdatasync at the end of the batch covers all
     /// (group commit, as Redis's beforeSleep does for appendfsync always).
     private var awaitingSync: [Connection] = []
+    private var awaitingReplicas: [Connection] = []
     private var syncTicket: UInt64 = 0
 
     /// Replies computed off the loop, waiting to be queued on their connection.
@@ -57,6 +58,7 @@ final class EventLoop: @unchecked Sendable {
         self.clients = clients
         self.handler = CommandHandler(runtime: runtime, stats: stats, store: store, live: live, clients: clients, cluster: cluster)
         try selector.add(listener.fd, .acceptExclusive)
+        cluster?.onAcknowledged { [weak self] in self?.selector.wakeUp() }
     }
 
     /// Asks the loop to finish; callable from any thread.
@@ -87,6 +89,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             syncAwaiting()
+            releaseReplicated()
             handler.endBatch()
         }
         // Graceful: stop accepting, then give replies already computed a
@@ -94,6 +97,8 @@ final class EventLoop: @unchecked Sendable {
         selector.remove(listener.fd)
         handler.live?.log.syncIfDirty()
         for conn in awaitingSync { conn.durableTicket = 0 }
+        // Replies a replica has not acknowledged are never sent.
+        for conn in awaitingReplicas where conn.replicaWaits.contains(where: { !$0.isAcknowledged }) { close(conn) }
         let deadline = MonotonicClock.seconds() + 2
         for case let conn? in connections {
             while conn.pendingOutput > 0 && MonotonicClock.seconds() <= deadline {
@@ -269,6 +274,10 @@ final class EventLoop: @unchecked Sendable {
                     case .deferred(let work): runDeferred(work, for: conn, encoder)
                     case .deferredReply(let work): runDeferred(work, for: conn)
                     }
+                    if !handler.replicaWaits.isEmpty {
+                        conn.replicaWaits += handler.replicaWaits
+                        handler.replicaWaits.removeAll(keepingCapacity: true)
+                    }
                     if handler.logTicket != 0 {
                         conn.durableTicket = handler.logTicket
                         handler.logTicket = 0
@@ -357,7 +366,30 @@ final class EventLoop: @unchecked Sendable {
             }
             conn.durableTicket = 0
         }
+        if !conn.replicaWaits.isEmpty {
+            if conn.replicaWaits.contains(where: { !$0.isAcknowledged }) {
+                if !conn.awaitingReplicas {
+                    conn.awaitingReplicas = true
+                    awaitingReplicas.append(conn)
+                }
+                return true
+            }
+            conn.replicaWaits.removeAll(keepingCapacity: true)
+        }
         return flush(conn)
+    }
+
+    /// Sends the replies whose replicas have acknowledged (their streams
+    /// wake the loop); the others keep waiting.
+    func releaseReplicated() {
+        guard !awaitingReplicas.isEmpty else { return }
+        let waiting = awaitingReplicas
+        awaitingReplicas.removeAll(keepingCapacity: true)
+        for conn in waiting {
+            conn.awaitingReplicas = false
+            guard Int(conn.fd) < connections.count, connections[Int(conn.fd)] === conn else { continue }
+            service(conn, 0)
+        }
     }
 
     /// One fdatasync for every connection waiting, then their replies go
@@ -406,7 +438,7 @@ final class EventLoop: @unchecked Sendable {
     /// Level-triggered interest: write while output is pending; read unless
     /// the client is closing or over the output high-water mark.
     func updateInterest(_ conn: Connection) {
-        let wantWrite = conn.pendingOutput > 0 && !conn.awaitingSync
+        let wantWrite = conn.pendingOutput > 0 && !conn.awaitingSync && !conn.awaitingReplicas
         let wantRead = !conn.closeWhenFlushed && !conn.peerClosed && !conn.awaitingReply
             && conn.pendingOutput < EventLoop.outputHighWater
         var interest: Selector.Interest = []

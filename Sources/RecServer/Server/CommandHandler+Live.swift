@@ -37,8 +37,8 @@ extension CommandHandler {
             logTicket = try live.record(user: Array(request[1]), event)
             if let slot, let cluster {
                 // The replicas get the time and quantity this node resolved.
-                cluster.forward(slot: slot, [Array("EVENT".utf8), Array(request[1]), Array(request[2]), Array(request[3]),
-                                             Array("ts=\(event.time)".utf8), Array("qty=\(event.quantity)".utf8)])
+                replicaWaits += cluster.forward(slot: slot, [Array("EVENT".utf8), Array(request[1]), Array(request[2]), Array(request[3]),
+                                                             Array("ts=\(event.time)".utf8), Array("qty=\(event.quantity)".utf8)])
             }
             if let experiment {
                 let v = withMember(request[1]) { experiment.variant(for: $0) }
@@ -78,7 +78,7 @@ extension CommandHandler {
                 Result { () throws(CommandError) in
                     let ids = try live.forget(user: user)
                     if let slot, let cluster {
-                        cluster.forward(slot: slot, [Array("FORGET".utf8), user])
+                        cluster.forwardAndWait(slot: slot, [Array("FORGET".utf8), user])
                         for id in ids { cluster.broadcast([Array("FORGET".utf8), id], skipping: cluster.namedReplicas(ofSlot: slot)) }
                     }
                 }.map { "" }
@@ -89,7 +89,7 @@ extension CommandHandler {
             guard !request[1].elementsEqual(request[2]) else { throw .syntax("ALIAS needs two different ids") }
             let slot = try replicationSlot(request[1])
             logTicket = try live.alias(from: Array(request[1]), to: Array(request[2]))
-            if let slot, let cluster { cluster.forward(slot: slot, [Array("ALIAS".utf8), Array(request[1]), Array(request[2])]) }
+            if let slot, let cluster { replicaWaits += cluster.forward(slot: slot, [Array("ALIAS".utf8), Array(request[1]), Array(request[2])]) }
             encoder.status("OK", into: &out)
         case .reload:
             var dir: String?

@@ -43,6 +43,9 @@ final class CommandHandler {
     /// holds the connection's replies until the log has it on disk, then
     /// clears it.
     var logTicket: UInt64 = 0
+    /// What the latest writes' replies wait for from the replicas (the
+    /// loop takes them, as `logTicket`).
+    var replicaWaits: [ClusterState.ReplicaWait] = []
     /// The current command asked for `WITHMETA`.
     var wantsMeta = false
     /// Recommendation replies that came (partly) from the fallback, and
