@@ -29,21 +29,28 @@ wait_up() { for _ in $(seq 1 100); do redis-cli -p "$1" PING > /dev/null 2>&1 &&
 rate() { grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1; }
 run() {  # $1: standalone | plain | ring; RECD: the binary
   local pids=() r
-  rm -rf "$work"/d*
+  rm -rf "$work"/d* "$work"/log*
   if [ "$1" = standalone ]; then
-    taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d0" --port ${ports[0]} --threads 1 --similarity cosine --als-factors 0 --loglevel warn ${EXTRA_ARGS:-} & pids+=($!)
+    taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d0" --port ${ports[0]} --threads 1 --similarity cosine --als-factors 0 --loglevel warn ${EXTRA_ARGS:-} 2> /dev/null > "$work/log0" & pids+=($!)
     wait_up ${ports[0]}
     r=$(taskset -c 1 redis-benchmark -p ${ports[0]} -c 50 -n "$N" -r 100000 -q EVENT u__rand_int__ 85123A view 2>&1 | tr '\r' '\n' | rate)
   else
     for p in "${ports[@]}"; do
       taskset -c 0 $RECD --snapshot "$SNAPSHOT" --data-dir "$work/d$p" --port "$p" --threads 1 --similarity cosine --als-factors 0 --loglevel warn ${EXTRA_ARGS:-} \
-        --cluster-config "$work/$1.json" --cluster-announce "127.0.0.1:$p" & pids+=($!)
+        --cluster-config "$work/$1.json" --cluster-announce "127.0.0.1:$p" > "$work/log$p" 2>&1 & pids+=($!)
     done
     for p in "${ports[@]}"; do wait_up "$p"; done
     r=$(taskset -c 1 redis-benchmark --cluster -p ${ports[0]} -c 50 -n "$N" -r 100000 -q EVENT "{tag}u__rand_int__" 85123A view 2>&1 | tr '\r' '\n' | rate)
   fi
+  # A replica that left the set missed writes for a while: that part of
+  # the run went unreplicated (the log says when; INFO what is still out).
+  local left=""
+  if [ "$1" = ring ]; then
+    for p in "${ports[@]}"; do left+=$(redis-cli -p "$p" INFO cluster | tr -d '\r' | sed -n 's/^cluster_replicas_left://p')" "; done
+  fi
   kill "${pids[@]}"; wait "${pids[@]}" 2> /dev/null
-  echo "$r"
+  local leaves; leaves=$(cat "$work"/log* 2> /dev/null | grep -c replica_left)
+  echo "$r${leaves:+ (replica_left events: $leaves${left:+; still out: $left})}"
 }
 for i in $(seq 1 "$RUNS"); do
   for RECD in $RECDS; do

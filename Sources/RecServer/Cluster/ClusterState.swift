@@ -229,8 +229,10 @@ public final class ClusterState: Sendable {
     }
 
     /// Sends what every node must apply (ITEM, FORGET, RELOAD, BGSAVE) to
-    /// every other node of the map but `skipping`; one that fails is logged
-    /// and left to the operator, who sends it to that node again.
+    /// every other node of the map but `skipping`, and waits for each; one
+    /// that fails is logged and left to the operator, who sends it to that
+    /// node again. Never on an event loop: two nodes whose loops waited on
+    /// each other would stall both until the timeout.
     func broadcast(_ args: [[UInt8]], skipping: Set<String> = []) {
         for address in map.nodes where address != me && !skipping.contains(address) {
             do { try link(address).send(args) } catch {
@@ -240,6 +242,12 @@ public final class ClusterState: Sendable {
             }
         }
     }
+
+    /// `broadcast` without waiting, in the order asked (RELOAD ASYNC, BGSAVE).
+    func broadcastInBackground(_ args: [[UInt8]]) {
+        broadcasts.async { self.broadcast(args) }
+    }
+    private let broadcasts = DispatchQueue(label: "recd.cluster.broadcast")
 
     /// Every replica the map names for `slot`, in the set or not.
     func namedReplicas(ofSlot slot: Int) -> Set<String> {

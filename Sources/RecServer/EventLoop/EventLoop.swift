@@ -293,10 +293,7 @@ final class EventLoop: @unchecked Sendable {
                      _ encoder: ReplyEncoder) {
         runDeferred({
             var bytes: [UInt8] = []
-            switch work() {
-            case .success(let message): encoder.status(message: message.isEmpty ? "OK" : "OK " + message, into: &bytes)
-            case .failure(let error): encoder.error(error.code, error.message, into: &bytes)
-            }
+            CommandHandler.encode(work(), encoder, into: &bytes)
             return bytes
         }, for: conn)
     }

@@ -63,7 +63,15 @@ extension CommandHandler {
                 }
             }
             logTicket = try live.item(patch)
-            if let cluster, !replicating { cluster.broadcast((0..<request.count).map { Array(request[$0]) }) }
+            // Every node serves the catalog: the reply waits for them, off
+            // the loop (and for this node's log, as any write).
+            if let cluster, !replicating {
+                let args = (0..<request.count).map { Array(request[$0]) }
+                return .deferred {
+                    cluster.broadcast(args)
+                    return .success("")
+                }
+            }
             encoder.status("OK", into: &out)
         case .forget:
             // Off the loop: the suppression list, the log append and the
@@ -105,7 +113,7 @@ extension CommandHandler {
             let others = cluster.flatMap { replicating ? nil : $0 }
             let remote = [Array("RELOAD".utf8)] + (dir.map { [Array($0.utf8)] } ?? [])
             if async {
-                others?.broadcast(remote + [Array("ASYNC".utf8)])
+                others?.broadcastInBackground(remote + [Array("ASYNC".utf8)])
                 DispatchQueue.global().async { _ = live.reload(target) }
                 encoder.status(message: "OK reload of \(target) started; INFO shows its outcome", into: &out)
                 return .keepOpen

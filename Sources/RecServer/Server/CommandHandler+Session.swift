@@ -116,10 +116,15 @@ extension CommandHandler {
                 bytes.append(contentsOf: a)
             }
             // Commands that defer (SAVE, RELOAD) or close were not queued; a
-            // cluster-wide answer gathers here, in order, on the loop.
+            // cluster-wide answer gathers, and ITEM reaches the other nodes,
+            // here, in order, on the loop.
             let result = bytes.withUnsafeBufferPointer { b in handle(list, b, encoder, &out, client: &client) }
             if case .close = result { action = .close }
-            if case .deferredReply(let work) = result { out += work() }
+            switch result {
+            case .deferredReply(let work): out += work()
+            case .deferred(let work): Self.encode(work(), encoder, into: &out)
+            default: break
+            }
         }
         return action
     }

@@ -191,7 +191,7 @@ final class CommandHandler {
         case .bgsave:
             guard let live else { throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)") }
             try live.beginSave()
-            if let cluster, !replicating { cluster.broadcast([Array("BGSAVE".utf8)]) }
+            if let cluster, !replicating { cluster.broadcastInBackground([Array("BGSAVE".utf8)]) }
             DispatchQueue.global().async { _ = live.save() }
             encoder.status("Background saving started", into: &out)
         case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch, .cluster, .readonly, .readwrite, .asking:
@@ -321,6 +321,14 @@ final class CommandHandler {
         if result.fallbackCount > 0 { fallbackReplies += 1 }
         if result.unknownSubject { unknownReplies += 1 }
         encoder.recommendations(result, names: names, tag: tag, meta: wantsMeta, into: &out)
+    }
+
+    /// A deferred command's outcome as its reply: `OK [message]` or the error.
+    static func encode(_ outcome: Result<String, CommandError>, _ encoder: ReplyEncoder, into out: inout [UInt8]) {
+        switch outcome {
+        case .success(let message): encoder.status(message: message.isEmpty ? "OK" : "OK " + message, into: &out)
+        case .failure(let error): encoder.error(error.code, error.message, into: &out)
+        }
     }
 
     /// The value of REC's `mode=`.
