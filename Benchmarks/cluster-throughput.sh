@@ -50,6 +50,7 @@ run() {  # $1: standalone | plain | ring; RECD: the binary
   fi
   kill "${pids[@]}"; wait "${pids[@]}" 2> /dev/null
   local leaves; leaves=$(cat "$work"/log* 2> /dev/null | grep -c replica_left)
+  left=$(echo $left)
   echo "$r${leaves:+ (replica_left events: $leaves${left:+; still out: $left})}"
 }
 for i in $(seq 1 "$RUNS"); do
