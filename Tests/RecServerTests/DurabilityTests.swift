@@ -230,7 +230,22 @@ extension DurabilityTests {
         c.send("SAVE\n")
         #expect(c.readLines(1) == ["OK"])
         stopRecd()
-        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        var raw = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        // strace splits a call another thread interrupts into "<unfinished
+        // ...>" and "<... name resumed>": join them where the call completed.
+        var unfinished: [Substring: Int] = [:]
+        for i in raw.indices {
+            let pid = raw[i].prefix { $0 != " " }
+            if raw[i].hasSuffix(" <unfinished ...>") {
+                unfinished[pid] = i
+            } else if raw[i].contains(" resumed>"), let u = unfinished.removeValue(forKey: pid) {
+                let tail = raw[i].components(separatedBy: " resumed>").dropFirst().joined(separator: " resumed>")
+                // The resumed part is padded to a column: ")      = 0".
+                raw[i] = String(raw[u].dropLast(" <unfinished ...>".count)) + tail.replacingOccurrences(of: " +", with: " ", options: .regularExpression)
+                raw[u] = ""
+            }
+        }
+        let lines = raw
         func first(after start: Int, _ match: (String) -> Bool) -> Int? {
             lines.indices.first { $0 > start && match(lines[$0]) }
         }
@@ -241,7 +256,8 @@ extension DurabilityTests {
         let manifestRename = try #require(first(after: reply) { $0.contains("rename(") && $0.contains("MANIFEST.tmp\", \"") })
         let snapshotSyncs = lines.indices.filter { lines[$0].contains("fsync(") && lines[$0].contains("/snapshots/snapshot-") }
         let snapshotRename = try #require(first(after: reply) { $0.contains("rename(") && $0.contains(".tmp\", \"") && $0.contains("/snapshots/") })
-        let dirSync = try #require(first(after: snapshotRename) { $0.contains("fsync(") && $0.hasSuffix("/snapshots>) = 0") })
+        let dirSync = try #require(first(after: snapshotRename) { $0.contains("fsync(") && $0.hasSuffix("/snapshots>) = 0") },
+                                   "\(lines[snapshotRename...].filter { $0.contains("fsync(") || $0.contains("rename(") }.prefix(8))")
         #expect(snapshotSyncs.count >= 3, "events.tsv, items.tsv and the directory are fsynced: \(snapshotSyncs.count)")
         #expect(snapshotSyncs.allSatisfy { $0 < manifestRename } && snapshotRename < manifestRename && dirSync < manifestRename,
                 "the manifest (line \(manifestRename)) switched before the snapshot was durable")

@@ -17,8 +17,8 @@ public final class ClusterState: Sendable {
     /// Links by address; gathers use links of their own ("gather " + address).
     private let links = Mutex<[String: ReplicaLink]>([:])
     /// Replicas out of the set, each with the writes it has missed since it
-    /// left, in order (the first may have reached it: it went silent after
-    /// the send). The primary serves on without them; a catch-up replays
+    /// left, in order (the first batch, in flight when it failed, may have
+    /// reached it). The primary serves on without them; a catch-up replays
     /// the writes and the replica rejoins once none is left.
     private let behind = Mutex<[String: Backlog]>([:])
     private let catchUpScheduled = Atomic<Bool>(false)
@@ -191,7 +191,7 @@ public final class ClusterState: Sendable {
 
     /// Replays each out-of-set replica's missed writes, oldest first, over
     /// a link that says CATCHUP (the replica skips an EVENT it already
-    /// has: the first write may have reached it); one that has none left
+    /// has: the batch in flight may have reached it); one that has none left
     /// rejoins the set. Runs every 250 ms while any replica is behind.
     private func scheduleCatchUp() {
         guard catchUpScheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }

@@ -18,8 +18,8 @@ struct ClientState {
     /// A primary's replication link (`CLUSTER REPLICATING`): its writes
     /// are applied here whatever the slot, and not forwarded again.
     var replicationLink = false
-    /// A primary's catch-up link: an EVENT this node already has is the
-    /// one write that may have reached it before it went silent.
+    /// A primary's catch-up link: an EVENT this node already has came in
+    /// the batch that may have reached it before it went silent.
     var catchingUp = false
 
     init(record: ClientRecord, authenticated: Bool) {
