@@ -77,9 +77,6 @@ enum QualityBench {
             config.alsIterations = options.int("als-iterations", config.alsIterations)
             if let a = options.string("als-alpha"), let v = Float(a) { config.alsAlpha = v }
             if let v = options.string("ease-lambda").flatMap(Double.init) { config.easeLambda = v }
-            if let w = options.string("event-weights")?.split(separator: ",").compactMap({ Float($0) }), w.count == 3 {
-                (config.weights.view, config.weights.cart, config.weights.purchase) = (w[0], w[1], w[2])
-            }
             if let v = options.string("rp3-beta").flatMap(Double.init) { config.rp3Beta = v }
             if let v = options.string("asymmetric-alpha").flatMap(Double.init) { config.asymmetricAlpha = v }
             var trainSnapshot = Snapshot(events: train, catalog: snapshot.catalog)

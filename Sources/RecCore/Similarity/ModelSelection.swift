@@ -211,9 +211,9 @@ public enum ModelSelection {
             var earlier = Array(d.dropFirst())
             for i in stride(from: earlier.count - 1, to: 0, by: -1) { earlier.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             let other = d.count >= 5 ? Set(earlier.prefix(max(1, earlier.count / 4))) : []
-            let items = other.union([d[0]])
-            held[Int(u)] = items
-            test.append(HeldOut(user: u, latest: d[0], other: other))
+            let out = HeldOut(user: u, latest: d[0], other: other)
+            held[Int(u)] = out.items
+            test.append(out)
         }
         return (events.withoutHeldOut(held), test)
     }

@@ -14,8 +14,14 @@ public final class ClusterState: Sendable {
     /// Writes are refused while fewer replicas of the slot are in the set.
     public let minReplicasToWrite: Int
     let replicaTimeoutMs: Int
-    /// Links by address; gathers use links of their own ("gather " + address).
-    private let links = Mutex<[String: ReplicaLink]>([:])
+    /// Links by use and address: a use never waits behind another's reply.
+    private let links = Mutex<[Link: ReplicaLink]>([:])
+
+    struct Link: Hashable {
+        enum Use { case broadcast, gather, catchUp, admin }
+        let use: Use
+        let address: String
+    }
     /// Replicas out of the set, each with the writes it has missed since it
     /// left, in order (the first batch, in flight when it failed, may have
     /// reached it). The primary serves on without them; a catch-up replays
@@ -88,16 +94,20 @@ public final class ClusterState: Sendable {
         behind.withLock { b in b = b.filter { named.contains($0.key) } }
     }
 
-    /// The replicas of `slot`'s shard still in the set, when this node is
-    /// its primary (else none: only a primary forwards).
-    func replicas(ofSlot slot: Int) -> [String] {
-        let named = current.withLock { m -> [String] in
+    /// The replicas the map names for `slot`, when this node is its
+    /// primary (else none: only a primary forwards).
+    private func myReplicas(ofSlot slot: Int) -> [String] {
+        current.withLock { m in
             guard let shard = m.shard(ofSlot: slot), shard.primary == me else { return [] }
             return shard.replicas.filter { $0 != me }
         }
+    }
+
+    /// Those of `myReplicas` still in the set.
+    func replicas(ofSlot slot: Int) -> [String] {
+        let named = myReplicas(ofSlot: slot)
         guard !named.isEmpty else { return [] }
-        let out = behind.withLock { b in named.filter { b[$0] == nil } }
-        return out
+        return behind.withLock { b in named.filter { b[$0] == nil } }
     }
 
     /// Refuses a write to `slot` while fewer than `min-replicas-to-write`
@@ -123,12 +133,8 @@ public final class ClusterState: Sendable {
     /// INFO) and the write stands; what a replica out of the set misses is
     /// kept for its catch-up.
     func forward(slot: Int, _ args: [[UInt8]]) -> [ReplicaWait] {
-        let named = current.withLock { m -> [String] in
-            guard let shard = m.shard(ofSlot: slot), shard.primary == me else { return [] }
-            return shard.replicas.filter { $0 != me }
-        }
         var waits: [ReplicaWait] = []
-        for address in named {
+        for address in myReplicas(ofSlot: slot) {
             // Under the same lock as a failure's hand-over to the backlog,
             // so no write falls between the stream and the backlog.
             behind.withLock { b in
@@ -199,7 +205,7 @@ public final class ClusterState: Sendable {
             catchUpScheduled.store(false, ordering: .releasing)
             var pending = false
             for address in behind.withLock({ Array($0.keys) }) {
-                let catchUp = link(address, catchUp: true)
+                let catchUp = link(.catchUp, address)
                 while true {
                     // The head is taken off only once sent; forward appends
                     // to the tail meanwhile, and the replica rejoins only
@@ -235,7 +241,7 @@ public final class ClusterState: Sendable {
     /// each other would stall both until the timeout.
     func broadcast(_ args: [[UInt8]], skipping: Set<String> = []) {
         for address in map.nodes where address != me && !skipping.contains(address) {
-            do { try link(address).send(args) } catch {
+            do { try link(.broadcast, address).send(args) } catch {
                 let command = String(decoding: args.first ?? [], as: UTF8.self)
                 Log.warn("broadcast_failed", ["node": address, "command": command, "error": "\(error)",
                                               "detail": "send the \(command) to that node again"])
@@ -267,19 +273,22 @@ public final class ClusterState: Sendable {
     /// Every node of the map but this one.
     var otherNodes: [String] { map.nodes.filter { $0 != me } }
 
-    /// `args` asked of each of `nodes` in turn (over links of their own, so
-    /// a gather never waits behind replication), their replies in order.
-    /// Any node that does not answer fails the whole: a partial answer
-    /// would pass for a complete one.
-    func gather(_ args: [[UInt8]], from nodes: [String]) throws(CommandError) -> [ReplicaLink.RESPValue] {
-        var replies: [ReplicaLink.RESPValue] = []
+    /// `args` asked of each of `nodes` in turn; every reply is a flat array
+    /// of pairs (AUDIENCE's user and time, EXPERIMENT's field and count),
+    /// returned together. Any node that does not answer fails the whole: a
+    /// partial answer would pass for a complete one.
+    func gather(_ args: [[UInt8]], from nodes: [String]) throws(CommandError) -> [(ReplicaLink.RESPValue, ReplicaLink.RESPValue)] {
+        var pairs: [(ReplicaLink.RESPValue, ReplicaLink.RESPValue)] = []
         for address in nodes {
-            do { replies.append(try link(address, forGather: true).call(args)) } catch {
+            do {
+                let e = try link(.gather, address).call(args).elements
+                for p in stride(from: 0, to: e.count - 1, by: 2) { pairs.append((e[p], e[p + 1])) }
+            } catch {
                 let command = String(decoding: args.first ?? [], as: UTF8.self)
                 throw CommandError(code: "CLUSTERDOWN", message: "\(command) gathers from every node that holds users; \(address) did not answer (\(error)); try again once the map is repaired")
             }
         }
-        return replies
+        return pairs
     }
 
     /// A RELOAD or SAVE on every other node at once, each waited for (a
@@ -288,7 +297,7 @@ public final class ClusterState: Sendable {
         let nodes = otherNodes
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: nodes.count) { n in
-            do { try link(nodes[n], admin: true).send(args) } catch {
+            do { try link(.admin, nodes[n]).send(args) } catch {
                 failures.withLock { $0.append("\(nodes[n]): \(error)") }
             }
         }
@@ -298,12 +307,12 @@ public final class ClusterState: Sendable {
     /// How long a node waits for another's RELOAD or SAVE.
     static let adminTimeoutMs = 30 * 60 * 1000
 
-    private func link(_ address: String, forGather: Bool = false, admin: Bool = false, catchUp: Bool = false) -> ReplicaLink {
+    private func link(_ use: Link.Use, _ address: String) -> ReplicaLink {
         links.withLock { l -> ReplicaLink in
-            let key = admin ? "admin " + address : forGather ? "gather " + address : catchUp ? "catchup " + address : address
+            let key = Link(use: use, address: address)
             if let existing = l[key] { return existing }
-            let made = ReplicaLink(address: address, timeoutMs: admin ? ClusterState.adminTimeoutMs : replicaTimeoutMs,
-                                   catchUp: catchUp)
+            let made = ReplicaLink(address: address, timeoutMs: use == .admin ? ClusterState.adminTimeoutMs : replicaTimeoutMs,
+                                   catchUp: use == .catchUp)
             l[key] = made
             return made
         }

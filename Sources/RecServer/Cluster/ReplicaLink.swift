@@ -5,15 +5,13 @@ import Synchronization
 import Glibc
 #endif
 
-/// A node's connection to another: a primary's per-user writes to its
-/// replicas, and catalog changes (ITEM) to every node, sent as the commands
-/// themselves (RESP); the client is acknowledged only after the other node
-/// answered, so a replica promoted by a new epoch holds every acknowledged
-/// write. The connection first says `CLUSTER
-/// REPLICATING`, so the replica applies writes for slots it does not own.
-/// One request at a time; connect and reply are bounded by `timeout`.
-/// A receiving node's gather (AUDIENCE, EXPERIMENT) asks other nodes for
-/// their own part over links of this kind too, reading whole replies.
+/// A node's connection to another, speaking RESP2 with the commands
+/// themselves. It first says `CLUSTER REPLICATING` (plus `CATCHUP` on a
+/// replay), so the other node applies writes for slots it does not own and
+/// passes nothing on. Each use has links of its own (`ClusterState.Link`):
+/// a replica's stream pipelines batches of writes; gathers, broadcasts,
+/// catch-ups and RELOAD/SAVE wait for one reply at a time. Connect and
+/// every read are bounded by `timeoutMs`.
 final class ReplicaLink: Sendable {
     let address: String
     let timeoutMs: Int
@@ -39,16 +37,29 @@ final class ReplicaLink: Sendable {
         _ = try call(args)
     }
 
-    /// Sends `args` as one RESP command and returns the whole reply (RESP2:
-    /// the link never says HELLO); an error reply is a failure.
+    /// Sends `args` as one RESP command and returns the whole reply; an
+    /// error reply is a failure.
     func call(_ args: [[UInt8]]) throws(Failure) -> RESPValue {
-        try fd.withLock { (fd: inout Int32) throws(Failure) -> RESPValue in
+        try exchange([args])[0]
+    }
+
+    /// Sends every command of `batch` at once and reads their replies in
+    /// order (a replica's group commit then covers the whole batch).
+    func pipeline(_ batch: [[[UInt8]]]) throws(Failure) {
+        _ = try exchange(batch)
+    }
+
+    /// Connects (and says `hello`) when not connected, then sends `batch`
+    /// and reads one reply per command; any error reply fails the whole,
+    /// and any failure closes the connection for the next call to redo.
+    private func exchange(_ batch: [[[UInt8]]]) throws(Failure) -> [RESPValue] {
+        try fd.withLock { (fd: inout Int32) throws(Failure) -> [RESPValue] in
             do throws(Failure) {
                 if fd < 0 {
                     fd = try connect()
-                    _ = try roundTrip(fd, hello)
+                    _ = try roundTrip(fd, [hello])
                 }
-                return try roundTrip(fd, args)
+                return try roundTrip(fd, batch)
             } catch {
                 if fd >= 0 { close(fd) }
                 fd = -1
@@ -89,32 +100,7 @@ final class ReplicaLink: Sendable {
         return s
     }
 
-    /// Sends every command of `batch` at once and reads their replies in
-    /// order (a replica's group commit then covers the whole batch); any
-    /// error reply fails the batch.
-    func pipeline(_ batch: [[[UInt8]]]) throws(Failure) {
-        try fd.withLock { (fd: inout Int32) throws(Failure) in
-            do throws(Failure) {
-                if fd < 0 {
-                    fd = try connect()
-                    _ = try roundTrip(fd, hello)
-                }
-                var out: [UInt8] = []
-                for args in batch { Self.frame(args, into: &out) }
-                try sendAll(fd, out)
-                var reader = Reader(fd: fd, timeoutMs: timeoutMs)
-                for _ in batch {
-                    if case .error(let text) = try reader.value() { throw Failure.unreachable("refused: " + text) }
-                }
-            } catch {
-                if fd >= 0 { close(fd) }
-                fd = -1
-                throw error
-            }
-        }
-    }
-
-    static func frame(_ args: [[UInt8]], into out: inout [UInt8]) {
+    private static func frame(_ args: [[UInt8]], into out: inout [UInt8]) {
         out += Array("*\(args.count)\r\n".utf8)
         for a in args {
             out += Array("$\(a.count)\r\n".utf8)
@@ -123,14 +109,18 @@ final class ReplicaLink: Sendable {
         }
     }
 
-    private func roundTrip(_ fd: Int32, _ args: [[UInt8]]) throws(Failure) -> RESPValue {
+    private func roundTrip(_ fd: Int32, _ batch: [[[UInt8]]]) throws(Failure) -> [RESPValue] {
         var out: [UInt8] = []
-        Self.frame(args, into: &out)
+        for args in batch { Self.frame(args, into: &out) }
         try sendAll(fd, out)
         var reader = Reader(fd: fd, timeoutMs: timeoutMs)
-        let reply = try reader.value()
-        if case .error(let text) = reply { throw .unreachable("refused: " + text) }
-        return reply
+        var replies: [RESPValue] = []
+        for _ in batch {
+            let reply = try reader.value()
+            if case .error(let text) = reply { throw .unreachable("refused: " + text) }
+            replies.append(reply)
+        }
+        return replies
     }
 
     private func sendAll(_ fd: Int32, _ out: [UInt8]) throws(Failure) {

@@ -32,7 +32,7 @@ extension CommandHandler {
     /// replicas are in sync. Returns the slot to forward to afterwards, or
     /// nil (standalone, or a write that came over a replication link).
     func replicationSlot(_ user: UnsafeBufferPointer<UInt8>) throws(CommandError) -> Int? {
-        guard let cluster, !replicating else { return nil }
+        guard let cluster = passOn else { return nil }
         let slot = KeySlot.of(user)
         try cluster.checkWritable(slot: slot)
         return slot

@@ -65,7 +65,7 @@ extension CommandHandler {
             logTicket = try live.item(patch)
             // Every node serves the catalog: the reply waits for them, off
             // the loop (and for this node's log, as any write).
-            if let cluster, !replicating {
+            if let cluster = passOn {
                 let args = (0..<request.count).map { Array(request[$0]) }
                 return .deferred {
                     cluster.broadcast(args)
@@ -110,7 +110,7 @@ extension CommandHandler {
             let target = try live.beginReload(dir)
             // Every node reloads, each its own copy of the snapshot at the
             // same path: after this one, and waited for unless ASYNC.
-            let others = cluster.flatMap { replicating ? nil : $0 }
+            let others = passOn
             let remote = [Array("RELOAD".utf8)] + (dir.map { [Array($0.utf8)] } ?? [])
             if async {
                 others?.broadcastInBackground(remote + [Array("ASYNC".utf8)])
@@ -128,7 +128,7 @@ extension CommandHandler {
         case .save:
             try live.beginSave()
             // Every node saves its own users' state, after this one.
-            let others = cluster.flatMap { replicating ? nil : $0 }
+            let others = passOn
             // Redis clients expect a bare OK (redis-py's save() is True only
             // then); the new snapshot's path is in INFO and the log.
             return .deferred {

@@ -92,20 +92,16 @@ extension CommandHandler {
         let args = (0..<request.count).map { Array(request[$0]) }
         let meta = wantsMeta, unknown = item == nil
         return .deferredReply {
-            var all = rows
             var bytes: [UInt8] = []
             do throws(CommandError) {
-                for reply in try cluster.gather(args, from: cluster.otherPrimaries) {
-                    let e = reply.elements
-                    for p in stride(from: 0, to: e.count - 1, by: 2) {
-                        if case .bulk(let user?) = e[p], let t = e[p + 1].text.flatMap({ Int64($0) }) { all.append((user, t)) }
-                    }
+                var all = rows
+                for (user, time) in try cluster.gather(args, from: cluster.otherPrimaries) {
+                    if case .bulk(let u?) = user, let t = time.text.flatMap({ Int64($0) }) { all.append((u, t)) }
                 }
+                Self.encodeAudience(all, k: k, now: now, unknown: unknown, encoder, meta: meta, into: &bytes)
             } catch {
                 encoder.error(error.code, error.message, into: &bytes)
-                return bytes
             }
-            Self.encodeAudience(all, k: k, now: now, unknown: unknown, encoder, meta: meta, into: &bytes)
             return bytes
         }
     }
@@ -136,7 +132,7 @@ extension CommandHandler {
             let c = counts[v.name] ?? ExperimentCounters.Counts()
             fields += [("\(v.name):requests", c.requests), ("\(v.name):clicks", c.clicks), ("\(v.name):purchases", c.purchases)]
         }
-        guard let cluster, !replicating else {
+        guard let cluster = passOn else {
             encoder.fields(fields.map { ($0.0, String($0.1)) }, into: &out)
             return .keepOpen
         }
@@ -144,21 +140,17 @@ extension CommandHandler {
         let local = fields
         return .deferredReply {
             var bytes: [UInt8] = []
-            var total = local
             do throws(CommandError) {
-                for reply in try cluster.gather(args, from: cluster.otherNodes) {
-                    let e = reply.elements
-                    for p in stride(from: 0, to: e.count - 1, by: 2) {
-                        guard let name = e[p].text, let n = e[p + 1].text.flatMap({ Int($0) }),
-                              let at = total.firstIndex(where: { $0.0 == name }) else { continue }
+                var total = local
+                for (field, count) in try cluster.gather(args, from: cluster.otherNodes) {
+                    if let name = field.text, let n = count.text.flatMap({ Int($0) }), let at = total.firstIndex(where: { $0.0 == name }) {
                         total[at].1 += n
                     }
                 }
+                encoder.fields(total.map { ($0.0, String($0.1)) }, into: &bytes)
             } catch {
                 encoder.error(error.code, error.message, into: &bytes)
-                return bytes
             }
-            encoder.fields(total.map { ($0.0, String($0.1)) }, into: &bytes)
             return bytes
         }
     }

@@ -37,6 +37,10 @@ final class CommandHandler {
     let cluster: ClusterState?
     /// The current command came over a primary's replication link.
     var replicating = false
+    /// The cluster this request's change or question is passed on to: nil
+    /// when standalone, and for a request that came from another node
+    /// (which passes it on itself).
+    var passOn: ClusterState? { replicating ? nil : cluster }
     /// This request came over a primary's catch-up link (`ClientState.catchingUp`).
     var catchingUp = false
     /// The log ticket of the latest write (EVENT, ITEM, ALIAS): the loop
@@ -191,7 +195,7 @@ final class CommandHandler {
         case .bgsave:
             guard let live else { throw CommandError(code: "NOLIVE", message: "this server was started without live state (no data-dir)") }
             try live.beginSave()
-            if let cluster, !replicating { cluster.broadcastInBackground([Array("BGSAVE".utf8)]) }
+            passOn?.broadcastInBackground([Array("BGSAVE".utf8)])
             DispatchQueue.global().async { _ = live.save() }
             encoder.status("Background saving started", into: &out)
         case .hello, .client, .select, .reset, .multi, .exec, .discard, .watch, .unwatch, .cluster, .readonly, .readwrite, .asking:
